@@ -1,0 +1,99 @@
+/**
+ * One benchmark row for this engine, in its own process (so peak RSS is its own). Prints one
+ * JSON object (a PeerRow) on stdout.
+ *
+ *   node --import tsx bench/peers/runEngine.ts --model models/NAME --threads 2 --runs 5
+ *
+ * As the extension runs it: prefill on onnxruntime-web (prefill.onnx, chunked SSD, `threads` wasm
+ * threads), decode on the own wasm kernels (int8 matrices, state resident in wasm, `threads`).
+ * The editing scenarios are bench/edit.ts (the state cache), run in a child process with
+ * --suffix-tokens 0 so that its prompts are the ones the peers get (bench/peers/editScenarios.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { argFlag, median } from '../machine.ts';
+import { loadBundle } from '../../engine/bundle/loadBundle.ts';
+import { nodeBundleFiles } from '../../engine/bundle/nodeBundleFiles.ts';
+import { OnnxBackend } from '../../engine/backends/onnxBackend.ts';
+import { KernelBackend } from '../../engine/backends/kernelBackend.ts';
+import { emptyState } from '../../engine/model/recurrentState.ts';
+import { argmax } from '../../engine/completion/sampler.ts';
+import { benchTokens, type PeerRow } from './peerRow.ts';
+
+const args = process.argv.slice(2);
+const modelDir = argFlag(args, '--model', 'models/mamba2-code-28m');
+const threads = Number(argFlag(args, '--threads', '2')) as 1 | 2;
+const runs = Number(argFlag(args, '--runs', '5'));
+const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
+const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
+const skipEdit = args.includes('--no-edit');
+
+async function main() {
+  const t0 = performance.now();
+  const bundle = await loadBundle(nodeBundleFiles(modelDir), { loadStepGraph: false });
+  const onnx = await OnnxBackend.create(bundle, { threads });
+  const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads });
+  const loadMs = performance.now() - t0;
+  const shape = bundle.shape;
+
+  const prefill: Record<string, number> = {};
+  for (const T of [512, 2048]) {
+    const ids = Int32Array.from(benchTokens(T, 0, shape.vocab));
+    const ms: number[] = [];
+    for (let r = 0; r <= runs; r++) {
+      const t = performance.now();
+      await onnx.prefill(ids, emptyState(shape));
+      if (r > 0) ms.push(performance.now() - t);
+    }
+    prefill[`T${T}`] = (T / median(ms)) * 1000;
+  }
+
+  const rates: number[] = [];
+  for (let r = 0; r <= runs; r++) {
+    const session = kernels.startDecode(emptyState(shape));
+    let token = 16;
+    for (const t of benchTokens(8, 0, shape.vocab)) session.step(t);
+    const t = performance.now();
+    for (let i = 0; i < decodeTokens; i++) token = argmax(session.step(token));
+    if (r > 0) rates.push((decodeTokens / (performance.now() - t)) * 1000);
+  }
+  const peakRss = process.resourceUsage().maxRSS / 1024;
+  await onnx.dispose();
+  await kernels.dispose();
+
+  let edit: PeerRow['edit'];
+  if (!skipEdit) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/edit.ts', '--json', '--runs', String(runs), '--suffix-tokens', '0', '--threads', String(threads), '--model', modelDir, '--file', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (child.status !== 0) throw new Error(`bench/edit.ts failed (${child.status}): ${child.stderr.slice(-2000)}`);
+    const e = JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
+    edit = {
+      document_tokens: e.tokens,
+      warmup_ms: e.warmup_ms,
+      append_ms: e.append_p50_ms,
+      midfile_edit_ms: e.midfile_edit_p50_ms,
+      cursor_jump_ms: e.cursor_jump_p50_ms,
+      reread_tokens: e.reread_tokens_p50,
+      method: `bench/edit.ts: state cache (${e.checkpoints} checkpoints, ${Math.round(e.cache_bytes / 2 ** 20)} MB ${e.precision}, budget ${e.budget_mb} MB), backend ${e.backend}, incremental tokenization timed, ${e.think_ms} ms pauses between requests; full re-read of the same completion ${Math.round(e.full_rescan_ms)} ms`,
+    };
+  }
+
+  const row: PeerRow = {
+    runtime: 'mamba-complete (wasm)',
+    weights: bundle.manifest.weights_dtype,
+    threads,
+    load_ms: loadMs,
+    prefill_tokens_per_s: prefill,
+    decode_tokens_per_s: median(rates),
+    peak_rss_mb: peakRss,
+    memory_note: 'peak RSS of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded)',
+    edit,
+    runs,
+    versions: { 'onnxruntime-web': JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version },
+  };
+  console.log(JSON.stringify(row));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import type { RecurrentState } from '../model/recurrentState.ts';
+
+/** Per-token diagnostics for the state view, computed only when asked. */
+export interface Diagnostics {
+  /** softplus(dt + dt_bias) per token, layer, head: [T, layers, heads] */
+  dt: Float32Array;
+  /** Frobenius norm of the SSM state after each token, per layer: [T, layers] */
+  stateNorm: Float32Array;
+}
+
+export interface PrefillOptions {
+  /** return logits for every position ([T, vocab]) instead of the last one ([1, vocab]) */
+  allLogits?: boolean;
+  diagnostics?: boolean;
+  /** stops a long prefill between calls (within one call of at most a few hundred tokens) */
+  signal?: AbortSignal;
+}
+
+export interface PrefillResult {
+  logits: Float32Array;
+  state: RecurrentState;
+  diagnostics?: Diagnostics;
+}
+
+export interface StepResult {
+  logits: Float32Array;
+  state: RecurrentState;
+}
+
+/**
+ * What a compute backend (wasm via onnxruntime-web, own wasm kernels, webgpu) provides.
+ * Pure functions of (tokens, state): the input state is never modified.
+ */
+export interface Backend {
+  readonly name: string;
+  prefill(tokens: Int32Array, state: RecurrentState, opts?: PrefillOptions): Promise<PrefillResult>;
+  step(token: number, state: RecurrentState): Promise<StepResult>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,286 @@
+/**
+ * Every parked recurrent state of every open document, under one memory budget.
+ *
+ * A checkpoint at token position k of a document is the state after its lead tokens and its first
+ * k tokens. Bytes are counted exactly (the typed arrays held); an insertion first evicts until it
+ * fits, so the total never exceeds the budget.
+ *
+ * Eviction: documents are visited least recently used first; inside the victim document the
+ * checkpoint whose loss costs least goes. Losing checkpoint q (between neighbours p and n) makes
+ * every request in [q, n) start q - p tokens earlier, so its cost is (q - p) * (n - q), weighted by
+ * how likely requests are near q: 1 / (1 + distance to the nearest hot position / nearRadius)^2,
+ * so that at equilibrium the gaps grow in proportion to the distance from where the user works.
+ */
+import type { RecurrentState } from '../model/recurrentState.ts';
+import { decodeState, encodeState, type StatePrecision, type StoredState } from './stateCodec.ts';
+
+export interface DocumentCheckpoints {
+  /** sorted positions */
+  positions: number[];
+  states: Map<number, StoredState>;
+  lastUsed: number;
+  bytes: number;
+  /** token positions where the user works (cursor, recent edits), most recent last */
+  hot: number[];
+  /** token count of the document (cost of losing its last checkpoint) */
+  length: number;
+  /**
+   * checkpoints an edit invalidated, kept aside (their bytes still counted) in case a later edit
+   * restores the tokens they were computed for (undo, backspace); evicted before anything else
+   */
+  stashes: Stash[];
+}
+
+export interface Stash {
+  /** the token ids the stashed states were computed for */
+  ids: Int32Array;
+  /** tokens before this index are unchanged since the stash was made */
+  unchangedBefore: number;
+  states: Map<number, StoredState>;
+  bytes: number;
+}
+
+/** edits back whose invalidated checkpoints are kept for a possible undo */
+const MAX_STASHES = 2;
+
+export interface EvictionEvent {
+  docId: string;
+  /** -1: a stash of invalidated checkpoints */
+  position: number;
+  bytes: number;
+}
+
+export class CheckpointStore {
+  private readonly docs = new Map<string, DocumentCheckpoints>();
+  private clock = 0;
+  private used = 0;
+  /** tokens around a hot position within which requests are likely */
+  nearRadius = 512;
+  onEvict?: (e: EvictionEvent) => void;
+
+  constructor(public budgetBytes: number, public precision: StatePrecision = 'f16') {}
+
+  get bytesUsed(): number {
+    return this.used;
+  }
+
+  /** marks a document as just used (LRU order) and creates its record */
+  touch(docId: string): DocumentCheckpoints {
+    let d = this.docs.get(docId);
+    if (!d) {
+      d = { positions: [], states: new Map(), lastUsed: 0, bytes: 0, hot: [], length: 0, stashes: [] };
+      this.docs.set(docId, d);
+    }
+    d.lastUsed = ++this.clock;
+    return d;
+  }
+
+  doc(docId: string): DocumentCheckpoints | undefined {
+    return this.docs.get(docId);
+  }
+
+  /** documents, least recently used first */
+  lruOrder(): string[] {
+    return [...this.docs.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed).map(([id]) => id);
+  }
+
+  has(docId: string, pos: number): boolean {
+    return this.docs.get(docId)?.states.has(pos) ?? false;
+  }
+
+  /**
+   * Parks a state; returns false when it cannot fit even after evicting everything else
+   * (a budget smaller than one state). `precision` overrides the store's (the live cursor state
+   * is kept in fp32).
+   */
+  put(docId: string, pos: number, state: RecurrentState, precision: StatePrecision = this.precision): boolean {
+    const d = this.touch(docId);
+    this.remove(docId, pos);
+    const stored = encodeState(state, precision);
+    if (stored.bytes > this.budgetBytes) return false;
+    while (this.used + stored.bytes > this.budgetBytes) {
+      if (!this.evictOne(docId, pos)) return false;
+    }
+    d.states.set(pos, stored);
+    insertSorted(d.positions, pos);
+    d.bytes += stored.bytes;
+    this.used += stored.bytes;
+    return true;
+  }
+
+  get(docId: string, pos: number): RecurrentState | undefined {
+    const s = this.docs.get(docId)?.states.get(pos);
+    return s ? decodeState(s) : undefined;
+  }
+
+  precisionAt(docId: string, pos: number): StatePrecision | undefined {
+    return this.docs.get(docId)?.states.get(pos)?.precision;
+  }
+
+  /** largest checkpoint position <= pos, or -1 */
+  nearestAtOrBefore(docId: string, pos: number): number {
+    const d = this.docs.get(docId);
+    if (!d) return -1;
+    const ps = d.positions;
+    let lo = 0;
+    let hi = ps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ps[mid] <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? ps[lo - 1] : -1;
+  }
+
+  /**
+   * Drops every checkpoint after token position pos (their prefix changed). With `stashFor` (the
+   * token ids they were computed for), they are kept aside as a stash instead; returns how many.
+   */
+  invalidateAfter(docId: string, pos: number, stashFor?: Int32Array): number {
+    const d = this.docs.get(docId);
+    if (!d) return 0;
+    let dropped = 0;
+    const stash: Stash | undefined = stashFor ? { ids: stashFor, unchangedBefore: pos, states: new Map(), bytes: 0 } : undefined;
+    while (d.positions.length && d.positions[d.positions.length - 1] > pos) {
+      const q = d.positions.pop()!;
+      const s = d.states.get(q)!;
+      d.states.delete(q);
+      d.bytes -= s.bytes;
+      if (stash) {
+        stash.states.set(q, s);
+        stash.bytes += s.bytes;
+      } else {
+        this.used -= s.bytes;
+      }
+      dropped++;
+    }
+    if (stash && stash.states.size) {
+      d.stashes.push(stash);
+      d.bytes += stash.bytes;
+      while (d.stashes.length > MAX_STASHES) this.dropStash(d, d.stashes[0]);
+    }
+    return dropped;
+  }
+
+  /**
+   * After an edit whose first changed token is `firstChanged`: stashed states whose token prefix
+   * the document has again (ids) come back as checkpoints; returns how many came back.
+   */
+  restoreStashed(docId: string, ids: ArrayLike<number>, firstChanged: number): number {
+    const d = this.docs.get(docId);
+    if (!d) return 0;
+    let restored = 0;
+    for (const st of [...d.stashes]) {
+      st.unchangedBefore = Math.min(st.unchangedBefore, firstChanged);
+      // the stash's prefix matches the document's up to `same`
+      let same = st.unchangedBefore;
+      const n = Math.min(ids.length, st.ids.length);
+      while (same < n && ids[same] === st.ids[same]) same++;
+      let back = 0;
+      for (const [q, s] of st.states) {
+        if (q > same || d.states.has(q)) continue;
+        st.states.delete(q);
+        st.bytes -= s.bytes;
+        d.states.set(q, s);
+        insertSorted(d.positions, q);
+        back++;
+      }
+      restored += back;
+      if (back > 0 || st.unchangedBefore === 0) this.dropStash(d, st);
+    }
+    return restored;
+  }
+
+  private dropStash(d: DocumentCheckpoints, st: Stash): void {
+    const i = d.stashes.indexOf(st);
+    if (i >= 0) d.stashes.splice(i, 1);
+    d.bytes -= st.bytes;
+    this.used -= st.bytes;
+    st.states.clear();
+    st.bytes = 0;
+  }
+
+  remove(docId: string, pos: number): void {
+    const d = this.docs.get(docId);
+    const s = d?.states.get(pos);
+    if (!d || !s) return;
+    d.states.delete(pos);
+    d.positions.splice(d.positions.indexOf(pos), 1);
+    d.bytes -= s.bytes;
+    this.used -= s.bytes;
+  }
+
+  dropDocument(docId: string): void {
+    const d = this.docs.get(docId);
+    if (!d) return;
+    this.used -= d.bytes;
+    this.docs.delete(docId);
+  }
+
+  /** evicts until the store fits a (possibly lowered) budget */
+  shrinkTo(budgetBytes: number): void {
+    this.budgetBytes = budgetBytes;
+    while (this.used > this.budgetBytes && this.evictOne()) { /* keep evicting */ }
+  }
+
+  /**
+   * Evicts one checkpoint: from the least recently used document that has any; `protectDoc`/
+   * `protectPos` (the insertion in progress) is never the victim.
+   */
+  private evictOne(protectDoc?: string, protectPos?: number): boolean {
+    const order = this.lruOrder();
+    // stashed (detached) states go first, least recently used document first
+    for (const docId of order) {
+      const d = this.docs.get(docId)!;
+      if (d.stashes.length) {
+        const st = d.stashes[0];
+        const bytes = st.bytes;
+        this.dropStash(d, st);
+        this.onEvict?.({ docId, position: -1, bytes });
+        return true;
+      }
+    }
+    for (const docId of order) {
+      const d = this.docs.get(docId)!;
+      const q = this.cheapestIn(d, docId === protectDoc ? protectPos : undefined);
+      if (q === undefined) continue;
+      const bytes = d.states.get(q)!.bytes;
+      this.remove(docId, q);
+      this.onEvict?.({ docId, position: q, bytes });
+      return true;
+    }
+    return false;
+  }
+
+  private cheapestIn(d: DocumentCheckpoints, protect?: number): number | undefined {
+    let best: number | undefined;
+    let bestCost = Infinity;
+    const ps = d.positions;
+    for (let i = 0; i < ps.length; i++) {
+      const q = ps[i];
+      if (q === protect) continue;
+      const prev = i > 0 ? ps[i - 1] : 0;
+      const next = i + 1 < ps.length ? ps[i + 1] : Math.max(d.length, q + 1);
+      let dist = Infinity;
+      for (const h of d.hot) dist = Math.min(dist, Math.abs(h - q));
+      const weight = d.hot.length ? 1 / (1 + dist / this.nearRadius) ** 2 : 1;
+      const cost = (q - prev) * (next - q) * weight;
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = q;
+      }
+    }
+    return best;
+  }
+}
+
+function insertSorted(a: number[], v: number): void {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  a.splice(lo, 0, v);
+}

@@ -1,0 +1,416 @@
+/**
+ * The per-file recurrent state cache. For each open document: its tokens, kept in step with
+ * edits (DocumentTokens), and checkpoints of the recurrent state at token positions
+ * (CheckpointStore, one budget across documents). The state at any position is the nearest valid
+ * checkpoint before it plus a prefill of the tokens in between; an edit invalidates only the
+ * checkpoints after its first changed token; typing at the cursor advances the live state by the
+ * new tokens only. A background scan lays checkpoints through each opened file and re-densifies
+ * around the cursor, in small chunks that always yield to completion requests.
+ *
+ * Positions: checkpoint k = the state after the lead tokens (`<|file|>`, the start of every
+ * prompt format) and the document's first k tokens.
+ */
+import type { Backend } from '../backends/backend.ts';
+import type { ModelShape } from '../model/config.ts';
+import { emptyState, stateBytes, type RecurrentState } from '../model/recurrentState.ts';
+import { CheckpointStore } from './checkpointStore.ts';
+import { ComputeLane, type Priority } from './computeLane.ts';
+import { DocumentTokens, type TextEdit } from './documentTokens.ts';
+import { checkInput, DEFAULT_LIMITS, type InputLimits } from './inputCheck.ts';
+import { DEFAULT_PLACEMENT, gridPointsBetween, nextPow2, type PlacementOptions } from './placement.ts';
+import type { StatePrecision } from './stateCodec.ts';
+import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
+import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
+
+export const DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024;
+/** earlier cursor states kept besides the live one */
+const LIVE_TRAIL = 4;
+
+export interface StateCacheOptions {
+  backend: Backend;
+  tokenizer: TextTokenizer;
+  shape: ModelShape;
+  /** bytes for all parked states of all documents (default 256 MB) */
+  budgetBytes?: number;
+  /** storage of parked checkpoints (default f16; the live cursor state is always f32) */
+  precision?: StatePrecision;
+  placement?: Partial<PlacementOptions>;
+  /** token ids every document starts with (default `<|file|>`) */
+  leadTokens?: number[];
+  limits?: Partial<InputLimits>;
+  /** scan opened documents in the background (default true) */
+  warmup?: boolean;
+  /** tokens per background prefill call at the start; adapted to about targetChunkMs */
+  warmupChunkTokens?: number;
+  /** background calls are whole multiples of this many tokens (the prefill graph's chunk length) */
+  prefillGranule?: number;
+  targetChunkMs?: number;
+  onProgress?: (p: ScanProgress) => void;
+  /** the background scan stopped on an error (it resumes on the next open, edit or cursor move) */
+  onScanError?: (e: Error) => void;
+  lane?: ComputeLane;
+}
+
+export type OpenResult = { ok: true; tokens: number } | { ok: false; skipped: { reason: string } };
+
+export interface EditResult {
+  firstChanged: number;
+  retokenized: number;
+  /** checkpoints dropped because their prefix changed (kept aside for an undo) */
+  invalidated: number;
+  /** stashed checkpoints valid again because the edit restored their tokens (undo, backspace) */
+  restored: number;
+  skipped?: { reason: string };
+}
+
+export interface StateAtOptions {
+  signal?: AbortSignal;
+  priority?: Priority;
+  /** also return the logits after the token before k (needs at least one token of prefill) */
+  withLogits?: boolean;
+  /** park the result as the document's live state (fp32), replacing the previous live one */
+  live?: boolean;
+}
+
+export interface StateAtResult {
+  state: RecurrentState;
+  logits?: Float32Array;
+  /** tokens run through the model to get here */
+  reread: number;
+  /** position of the checkpoint it started from (0: the lead state) */
+  from: number;
+}
+
+export interface CachedDocument {
+  readonly id: string;
+  readonly tokens: DocumentTokens;
+  /** token positions where the user works, most recent last (at most 4) */
+  hot: number[];
+  /** bumped by every edit */
+  version: number;
+  /** (version, firstChanged) of recent edits, to tell whether a result computed earlier is still valid */
+  changes: { version: number; firstChanged: number }[];
+  livePos: number;
+  /** recent earlier live positions, oldest first (kept while they are recent) */
+  liveTrail: number[];
+  /** logits after the token before livePos, when the request that parked it had them */
+  liveLogits?: Float32Array;
+  closed: boolean;
+  /** the background scan has laid checkpoints up to here */
+  scanned: number;
+  /** the scan's running fp32 state, ahead of the last parked checkpoint */
+  running?: { pos: number; state: RecurrentState };
+  /** hot position the background re-densified around last */
+  densifiedAround?: number;
+  densifyFor?: number;
+  densifyJobsLeft?: number;
+}
+
+export class AbortError extends Error {
+  constructor() {
+    super('request cancelled');
+    this.name = 'AbortError';
+  }
+}
+
+export class StateCache {
+  readonly store: CheckpointStore;
+  readonly lane: ComputeLane;
+  readonly placement: PlacementOptions;
+  readonly leadTokens: Int32Array;
+  readonly limits: InputLimits;
+  private readonly docs = new Map<string, CachedDocument>();
+  /** documents being tokenized by openAsync: a counter per document, to detect a later open/close */
+  private readonly opening = new Map<string, number>();
+  private lead?: Promise<{ state: RecurrentState; logits: Float32Array }>;
+  private readonly scan?: BackgroundScan;
+
+  constructor(readonly opts: StateCacheOptions) {
+    this.store = new CheckpointStore(opts.budgetBytes ?? DEFAULT_BUDGET_BYTES, opts.precision ?? 'f16');
+    this.lane = opts.lane ?? new ComputeLane();
+    this.placement = { ...DEFAULT_PLACEMENT, ...opts.placement };
+    this.store.nearRadius = this.placement.nearRadius;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const lead = opts.leadTokens ?? [opts.tokenizer.specialId(SPECIAL_TOKENS.file) ?? opts.tokenizer.specialId(SPECIAL_TOKENS.endOfText)];
+    if (lead.length === 0 || lead.some((t) => t === undefined)) {
+      throw new Error('state cache: the tokenizer has neither <|file|> nor <|endoftext|>; pass leadTokens explicitly');
+    }
+    this.leadTokens = Int32Array.from(lead as number[]);
+    if (opts.warmup !== false) {
+      this.scan = new BackgroundScan(this, {
+        chunkTokens: opts.warmupChunkTokens ?? 64,
+        targetChunkMs: opts.targetChunkMs ?? 100,
+        granule: opts.prefillGranule ?? 16,
+        onProgress: opts.onProgress,
+        onError: opts.onScanError,
+      });
+    }
+  }
+
+  get backend(): Backend {
+    return this.opts.backend;
+  }
+
+  /** bytes of one parked state at the store's precision */
+  get checkpointBytes(): number {
+    const p = this.store.precision;
+    return stateBytes(this.opts.shape) / (p === 'f16' ? 2 : p === 'i8' ? 3.6 : 1);
+  }
+
+  document(id: string): CachedDocument | undefined {
+    return this.docs.get(id);
+  }
+
+  documents(): CachedDocument[] {
+    return [...this.docs.values()];
+  }
+
+  open(id: string, text: string): OpenResult {
+    this.close(id);
+    const verdict = checkInput(text, this.limits);
+    if (!verdict.ok) return { ok: false, skipped: { reason: verdict.reason } };
+    return this.adopt(id, new DocumentTokens(this.opts.tokenizer, text));
+  }
+
+  /**
+   * Like open, but tokenizes a large text in slices, yielding between them: requests for other
+   * documents are served meanwhile. Use it for files above a few hundred kilobytes.
+   */
+  async openAsync(id: string, text: string): Promise<OpenResult> {
+    this.close(id);
+    const verdict = checkInput(text, this.limits);
+    if (!verdict.ok) return { ok: false, skipped: { reason: verdict.reason } };
+    const opening = (this.opening.get(id) ?? 0) + 1;
+    this.opening.set(id, opening);
+    const tokens = await DocumentTokens.create(this.opts.tokenizer, text);
+    // a later open or a close of the same document while this one was tokenizing wins
+    if (this.opening.get(id) !== opening) return { ok: false, skipped: { reason: 'superseded by a later open or close of the same document' } };
+    this.opening.delete(id);
+    this.close(id);
+    return this.adopt(id, tokens);
+  }
+
+  private adopt(id: string, tokens: DocumentTokens): OpenResult {
+    const doc: CachedDocument = { id, tokens, hot: [], version: 0, changes: [], livePos: -1, liveTrail: [], closed: false, scanned: 0 };
+    this.docs.set(id, doc);
+    const rec = this.store.touch(id);
+    rec.length = tokens.length;
+    this.scan?.wake();
+    return { ok: true, tokens: tokens.length };
+  }
+
+  close(id: string): void {
+    if (this.opening.has(id)) this.opening.set(id, -1);
+    const doc = this.docs.get(id);
+    if (!doc) return;
+    doc.closed = true;
+    doc.running = undefined;
+    this.docs.delete(id);
+    this.store.dropDocument(id);
+  }
+
+  /** applies edits in order (offsets of each in the text left by the previous one) */
+  edit(id: string, edits: TextEdit | TextEdit[]): EditResult {
+    const doc = this.mustGet(id);
+    let firstChanged = Infinity;
+    let retokenized = 0;
+    let invalidated = 0;
+    let restored = 0;
+    for (const e of Array.isArray(edits) ? edits : [edits]) {
+      if (doc.tokens.text.length - (e.end - e.start) + e.text.length > this.limits.maxChars) {
+        const verdict = checkInput(doc.tokens.text.slice(0, e.start) + e.text + doc.tokens.text.slice(e.end), this.limits);
+        this.close(id);
+        return { firstChanged: 0, retokenized, invalidated, restored, skipped: { reason: verdict.ok ? 'file grew past the size limit' : verdict.reason } };
+      }
+      const before = doc.tokens.length;
+      const oldIds = this.store.doc(id)?.positions.length ? Int32Array.from(doc.tokens.ids) : undefined;
+      const r = doc.tokens.applyEdit(e);
+      const shift = doc.tokens.length - before;
+      doc.hot = doc.hot.map((h) => (h > r.firstChanged ? Math.max(r.firstChanged, h + shift) : h));
+      retokenized += r.retokenized;
+      firstChanged = Math.min(firstChanged, r.firstChanged);
+      doc.version++;
+      doc.changes.push({ version: doc.version, firstChanged: r.firstChanged });
+      if (doc.changes.length > 64) doc.changes.shift();
+      invalidated += this.store.invalidateAfter(id, r.firstChanged, oldIds);
+      restored += this.store.restoreStashed(id, doc.tokens.ids, r.firstChanged);
+      doc.liveTrail = doc.liveTrail.filter((q) => q <= r.firstChanged);
+      // the live state stays valid when the edit starts at or after its position
+      if (doc.livePos > r.firstChanged) {
+        doc.livePos = -1;
+        doc.liveLogits = undefined;
+      }
+      if (doc.running && doc.running.pos > r.firstChanged) doc.running = undefined;
+      doc.scanned = Math.min(doc.scanned, r.firstChanged);
+      this.addHot(doc, r.firstChanged);
+    }
+    const rec = this.store.touch(id);
+    rec.length = doc.tokens.length;
+    this.scan?.wake();
+    return { firstChanged: firstChanged === Infinity ? doc.tokens.length : firstChanged, retokenized, invalidated, restored };
+  }
+
+  /** the cursor moved: states near it become the dense region */
+  setCursor(id: string, offset: number): void {
+    const doc = this.docs.get(id);
+    if (!doc) return;
+    this.addHot(doc, doc.tokens.tokenAfter(offset));
+    this.store.touch(id);
+    this.scan?.wake();
+  }
+
+  /** the state after the lead tokens (shared by every document), with its logits */
+  leadState(): Promise<{ state: RecurrentState; logits: Float32Array }> {
+    this.lead ??= this.lane.run('foreground', async () => {
+      const r = await this.backend.prefill(this.leadTokens, emptyState(this.opts.shape));
+      return { state: r.state, logits: r.logits };
+    });
+    return this.lead;
+  }
+
+  /** lowest firstChanged of the edits made after `version` (Infinity: none) */
+  changedSince(doc: CachedDocument, version: number): number {
+    if (doc.version === version) return Infinity;
+    let low = Infinity;
+    const oldest = doc.changes.length ? doc.changes[0].version : doc.version + 1;
+    if (version + 1 < oldest) return 0; // too old to tell: treat everything as changed
+    for (const c of doc.changes) if (c.version > version) low = Math.min(low, c.firstChanged);
+    return low;
+  }
+
+  /**
+   * The state after the document's first k tokens: nearest checkpoint at or before k (or before
+   * k-1 when logits are wanted), then a prefill of the tokens in between, parking checkpoints at
+   * the grid points it passes.
+   */
+  async stateAt(id: string, k: number, o: StateAtOptions = {}): Promise<StateAtResult> {
+    const release = (o.priority ?? 'foreground') === 'foreground' ? this.lane.hold() : () => {};
+    try {
+      return await this.computeStateAt(id, k, o);
+    } finally {
+      release();
+    }
+  }
+
+  private async computeStateAt(id: string, k: number, o: StateAtOptions): Promise<StateAtResult> {
+    const doc = this.mustGet(id);
+    const priority = o.priority ?? 'foreground';
+    if (k < 0 || k > doc.tokens.length) throw new Error(`stateAt: position ${k} outside document ${id} (0..${doc.tokens.length})`);
+    this.store.touch(id);
+    const lead = await this.leadState();
+    if (k === 0) return { state: lead.state, logits: o.withLogits ? lead.logits : undefined, reread: 0, from: 0 };
+    if (o.withLogits && doc.livePos === k && doc.liveLogits && this.store.has(id, k)) {
+      return { state: this.store.get(id, k)!, logits: doc.liveLogits, reread: 0, from: k };
+    }
+    const target = o.withLogits ? k - 1 : k;
+    let from = Math.max(0, this.store.nearestAtOrBefore(id, target));
+    let state = from > 0 ? this.store.get(id, from)! : lead.state;
+    if (doc.running && doc.running.pos <= target && doc.running.pos > from) {
+      from = doc.running.pos;
+      state = doc.running.state;
+    }
+    if (from === k) return { state, reread: 0, from };
+    const version = doc.version;
+    const ids = Int32Array.from(doc.tokens.ids.slice(from, k));
+    const stops = gridPointsBetween(from, k, doc.hot, this.placementFor(doc));
+    stops.push(k);
+    let pos = from;
+    let logits: Float32Array | undefined;
+    // grid states passed on the way are parked after the request (encoding one costs ~20 ms at
+    // the production shape), as a background job
+    const passed: { pos: number; state: RecurrentState }[] = [];
+    for (const stop of stops) {
+      if (o.signal?.aborted) throw new AbortError();
+      const r = await this.lane.run(priority, () => {
+        if (o.signal?.aborted) throw new AbortError();
+        return this.backend.prefill(ids.subarray(pos - from, stop - from), state);
+      });
+      state = r.state;
+      logits = r.logits;
+      pos = stop;
+      if (doc.closed) throw new AbortError();
+      if (stop < k) passed.push({ pos: stop, state });
+    }
+    if (passed.length) {
+      this.lane.run('background', async () => {
+        for (const p of passed) {
+          // an edit that overtook the request makes its states stale
+          if (!doc.closed && this.changedSince(doc, version) >= p.pos) this.store.put(id, p.pos, p.state);
+        }
+      }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
+    }
+    if (o.live && !doc.closed && this.changedSince(doc, version) >= k) this.parkLive(doc, k, state, o.withLogits ? logits : undefined);
+    return { state, logits, reread: k - from, from };
+  }
+
+  /** keeps the state at the cursor in fp32; the previous live state stays only if it is a grid point */
+  private parkLive(doc: CachedDocument, k: number, state: RecurrentState, logits?: Float32Array): void {
+    const prev = doc.livePos;
+    if (prev >= 0 && prev !== k && this.store.precisionAt(doc.id, prev) === 'f32') {
+      // the previous live state joins a short trail of recent cursor states (at the store's
+      // precision): an edit that re-tokenizes a few tokens back (typing "/" after "/") restarts
+      // from there instead of the last grid point
+      const s = this.store.get(doc.id, prev)!;
+      this.store.remove(doc.id, prev);
+      this.store.put(doc.id, prev, s);
+      doc.liveTrail.push(prev);
+    }
+    const grid = (q: number) => gridPointsBetween(q - 1, q + 1, doc.hot, this.placementFor(doc)).includes(q);
+    while (doc.liveTrail.length > LIVE_TRAIL) {
+      const q = doc.liveTrail.shift()!;
+      if (q !== k && !grid(q)) this.store.remove(doc.id, q);
+    }
+    this.store.put(doc.id, k, state, 'f32');
+    doc.livePos = k;
+    doc.liveLogits = logits;
+  }
+
+  placementFor(doc: CachedDocument): PlacementOptions {
+    return { ...this.placement, farSpacing: this.farSpacingFor(doc) };
+  }
+
+  /**
+   * Far spacing: placement.farSpacing, or sparser when the document is so long that its sparse
+   * grid would take more than about 60% of the budget (the rest is for dense regions and other files).
+   */
+  farSpacingFor(doc: CachedDocument): number {
+    const slots = Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.6));
+    const want = nextPow2(Math.ceil(doc.tokens.length / slots));
+    return Math.max(this.placement.farSpacing, want);
+  }
+
+  stats(): { bytes: number; budget: number; documents: { id: string; tokens: number; checkpoints: number; bytes: number; scanned: number }[] } {
+    return {
+      bytes: this.store.bytesUsed,
+      budget: this.store.budgetBytes,
+      documents: [...this.docs.values()].map((d) => {
+        const rec = this.store.doc(d.id);
+        return { id: d.id, tokens: d.tokens.length, checkpoints: rec?.positions.length ?? 0, bytes: rec?.bytes ?? 0, scanned: d.scanned };
+      }),
+    };
+  }
+
+  /** resolves when the background scan has nothing left to do (tests, benchmarks) */
+  whenIdle(): Promise<void> {
+    return this.scan ? this.scan.whenIdle() : Promise.resolve();
+  }
+
+  dispose(): void {
+    this.scan?.stop();
+    for (const id of [...this.docs.keys()]) this.close(id);
+  }
+
+  private addHot(doc: CachedDocument, pos: number): void {
+    doc.hot = doc.hot.filter((h) => Math.abs(h - pos) > this.placement.minSpacing);
+    doc.hot.push(pos);
+    if (doc.hot.length > 4) doc.hot.shift();
+    const rec = this.store.touch(doc.id);
+    rec.hot = doc.hot;
+  }
+
+  private mustGet(id: string): CachedDocument {
+    const d = this.docs.get(id);
+    if (!d) throw new Error(`state cache: document ${id} is not open (or was skipped)`);
+    return d;
+  }
+}

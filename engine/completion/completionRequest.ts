@@ -1,0 +1,220 @@
+/**
+ * One completion request, as a pipeline of named stages:
+ *   1. heal      back off to the token boundary before the cursor (tokenHealing.ts)
+ *   2. state     the cached left-to-right state there (StateCache.stateAt: checkpoint + prefill)
+ *   3. prompt    fork it and append `<|fim_suffix|>{suffix window}<|fim_middle|>` (fimPrompt.ts),
+ *                or, with no suffix, take the logits at the boundary
+ *   4. decode    token by token (greedy at temperature 0), the first tokens constrained to
+ *                spell the healed remainder, cancellable between any two tokens
+ *   5. stop      end of line / dedent / block end / max tokens / end of text (stopRules.ts)
+ * Text streams out as it is decided; `result` carries the whole completion and its costs.
+ */
+import type { StateCache } from '../cache/stateCache.ts';
+import { AbortError } from '../cache/stateCache.ts';
+import { SPECIAL_TOKENS } from '../cache/textTokenizer.ts';
+import type { RecurrentState } from '../model/recurrentState.ts';
+import { buildFimTail } from './fimPrompt.ts';
+import { Sampler } from './sampler.ts';
+import { StopRules, type CompletionMode, type StopReason } from './stopRules.ts';
+import { HealingConstraint, healPrefix } from './tokenHealing.ts';
+
+export interface CompletionRequest {
+  docId: string;
+  /** UTF-16 offset of the cursor in the document's current text */
+  cursor: number;
+  /** text after the cursor to condition on; default: the document's own text after the cursor */
+  suffix?: string;
+  /** use the prefix-suffix-middle prompt when there is a non-blank suffix (default true) */
+  fim?: boolean;
+  /**
+   * most suffix tokens appended per request: the tail is prefilled on every request, so it is
+   * the largest fixed cost of a completion; default 62 single-line, 126 multi-line (with the two
+   * markers, one or two prefill chunks of 64)
+   */
+  suffixTokens?: number;
+  mode?: CompletionMode;
+  /** default 16 single-line, 128 multi-line */
+  maxTokens?: number;
+  /** 0 = greedy (default) */
+  temperature?: number;
+  seed?: number;
+  /** token healing (default true) */
+  healing?: boolean;
+  signal?: AbortSignal;
+}
+
+export type CompletionStopReason = StopReason | 'max-tokens' | 'end-of-text' | 'cancelled' | 'skipped';
+
+export interface CompletionResult {
+  text: string;
+  stopReason: CompletionStopReason;
+  skipped?: { reason: string };
+  generatedTokens: number;
+  /** the generated token ids, healed remainder included */
+  tokens: number[];
+  /** document tokens run through the model to recover the state at the cursor */
+  reread: number;
+  /** tokens of the per-request prompt tail (suffix window and its markers) */
+  promptTokens: number;
+  /** the typed text the first tokens had to spell (token healing) */
+  healed: string;
+  timings: { stateMs: number; promptMs: number; firstTokenMs: number; totalMs: number };
+}
+
+/** Streams the completion's text as it is decided; `result` resolves once it has ended. */
+export class CompletionStream implements AsyncIterable<string> {
+  readonly result: Promise<CompletionResult>;
+  private readonly queue: string[] = [];
+  private done = false;
+  private wake?: () => void;
+
+  constructor(run: (emit: (text: string) => void) => Promise<CompletionResult>) {
+    this.result = run((t) => {
+      if (t.length === 0) return;
+      this.queue.push(t);
+      this.wake?.();
+    }).finally(() => {
+      this.done = true;
+      this.wake?.();
+    });
+    this.result.catch(() => { /* surfaced through the iterator and to awaiters of result */ });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      if (this.queue.length) {
+        yield this.queue.shift()!;
+        continue;
+      }
+      if (this.done) {
+        await this.result; // rethrows a failure
+        return;
+      }
+      await new Promise<void>((r) => (this.wake = r));
+      this.wake = undefined;
+    }
+  }
+}
+
+export function requestCompletion(cache: StateCache, req: CompletionRequest): CompletionStream {
+  return new CompletionStream(async (emit) => {
+    // no background chunk slips in between this request's backend calls
+    const release = cache.lane.hold();
+    try {
+      return await runCompletion(cache, req, emit);
+    } finally {
+      release();
+    }
+  });
+}
+
+async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t: string) => void): Promise<CompletionResult> {
+  const t0 = performance.now();
+  const mode = req.mode ?? 'single-line';
+  const result: CompletionResult = {
+    text: '', stopReason: 'end-of-text', generatedTokens: 0, tokens: [], reread: 0, promptTokens: 0, healed: '',
+    timings: { stateMs: 0, promptMs: 0, firstTokenMs: 0, totalMs: 0 },
+  };
+  const doc = cache.document(req.docId);
+  if (!doc) {
+    result.stopReason = 'skipped';
+    result.skipped = { reason: `document ${req.docId} is not open in the state cache (closed, or skipped when opened)` };
+    return result;
+  }
+  const tokenizer = cache.opts.tokenizer;
+  const text = doc.tokens.text;
+  const cursor = Math.max(0, Math.min(req.cursor, text.length));
+  const special = new Set<number>();
+  for (const name of Object.values(SPECIAL_TOKENS)) {
+    const id = tokenizer.specialId(name);
+    if (id !== undefined) special.add(id);
+  }
+  const cancelled = () => {
+    result.stopReason = 'cancelled';
+    result.timings.totalMs = performance.now() - t0;
+    return result;
+  };
+  try {
+    // 1. heal
+    const healed = healPrefix(doc.tokens, cursor, req.healing !== false);
+    result.healed = healed.remainder;
+    cache.setCursor(req.docId, cursor);
+    // 2. state
+    const suffix = req.suffix ?? text.slice(cursor, cursor + 4096);
+    const fim = req.fim !== false && suffix.trim().length > 0;
+    const st = await cache.stateAt(req.docId, healed.boundary, { signal: req.signal, withLogits: !fim, live: true });
+    result.reread = st.reread;
+    result.timings.stateMs = performance.now() - t0;
+    let state: RecurrentState = st.state;
+    let logits = st.logits!;
+    // 3. prompt: the backend never modifies its input state, so this runs on a fork
+    if (fim) {
+      const t1 = performance.now();
+      const { tail } = buildFimTail(tokenizer, suffix, req.suffixTokens ?? (mode === 'single-line' ? 62 : 126));
+      if (req.signal?.aborted) return cancelled();
+      const r = await cache.lane.run('foreground', () => cache.backend.prefill(tail, st.state));
+      state = r.state;
+      logits = r.logits;
+      result.promptTokens = tail.length;
+      result.timings.promptMs = performance.now() - t1;
+    }
+    // 4. decode, 5. stop
+    const lineStart = text.lastIndexOf('\n', cursor - 1) + 1;
+    const stop = new StopRules({ mode, linePrefix: text.slice(lineStart, cursor), suffix });
+    const constraint = new HealingConstraint(tokenizer, healed.remainder, special);
+    const sampler = new Sampler(req.temperature ?? 0, req.seed);
+    const decoder = new TextDecoder('utf-8');
+    const maxTokens = req.maxTokens ?? (mode === 'single-line' ? 16 : 128);
+    let reason: CompletionStopReason = 'max-tokens';
+    for (let n = 0; n < maxTokens; n++) {
+      if (req.signal?.aborted) return cancelled();
+      let id: number;
+      if (constraint.active) {
+        const masked = logits.slice();
+        if (!constraint.mask(masked)) {
+          reason = 'end-of-text';
+          break;
+        }
+        id = sampler.pick(masked);
+      } else {
+        id = sampler.pick(logits);
+      }
+      if (special.has(id)) {
+        reason = 'end-of-text';
+        break;
+      }
+      result.generatedTokens++;
+      result.tokens.push(id);
+      const used = constraint.active ? constraint.accept(id) : 0;
+      const delta = decoder.decode(tokenizer.tokenBytes(id).subarray(used), { stream: true });
+      const shown = stop.push(delta);
+      if (shown) {
+        if (!result.timings.firstTokenMs) result.timings.firstTokenMs = performance.now() - t0;
+        emit(shown);
+      }
+      if (stop.stopped) {
+        reason = stop.stopped;
+        break;
+      }
+      if (n + 1 < maxTokens) {
+        const r = await cache.lane.run('foreground', () => {
+          if (req.signal?.aborted) throw new AbortError();
+          return cache.backend.step(id, state);
+        });
+        state = r.state;
+        logits = r.logits;
+      }
+    }
+    if (!stop.stopped) {
+      const tail = stop.push(decoder.decode()) + stop.finish();
+      if (tail) emit(tail);
+    }
+    result.text = stop.completion;
+    result.stopReason = reason;
+    result.timings.totalMs = performance.now() - t0;
+    return result;
+  } catch (e) {
+    if (e instanceof AbortError || req.signal?.aborted) return cancelled();
+    throw e;
+  }
+}

@@ -1,0 +1,14 @@
+/** Entry of the engine worker thread in Node (the extension host, the CLI demo, the tests). */
+import { readFile } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import { nodeBundleFiles } from '../bundle/nodeBundleFiles.ts';
+import { readKernelWasm } from '../kernels/kernelModule.ts';
+import { serveEngine } from './engineService.ts';
+import { nodePort } from './nodePort.ts';
+
+if (!parentPort) throw new Error('nodeWorkerMain.ts runs as a worker thread (new Worker(...))');
+
+serveEngine(nodePort(parentPort), {
+  bundleFiles: nodeBundleFiles,
+  kernelWasm: async (path) => (path ? new Uint8Array(await readFile(path)) : readKernelWasm()),
+});

@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CheckpointStore } from '../../engine/cache/checkpointStore.ts';
+import { StateCache } from '../../engine/cache/stateCache.ts';
+import { gridPointsBetween, spacingAt } from '../../engine/cache/placement.ts';
+import type { RecurrentState } from '../../engine/model/recurrentState.ts';
+import { rng, randInt } from './helpers/random.ts';
+import { tinyTokenizer, SAMPLE_CODE } from './helpers/tinyTokenizer.ts';
+import { tinyModel } from './helpers/tinyModel.ts';
+
+const state = (v: number, n = 100): RecurrentState => ({ conv: new Float32Array(n).fill(v), ssm: new Float32Array(3 * n).fill(v) });
+const F32_BYTES = 4 * 400;
+const F16_BYTES = 2 * 400;
+
+test('the store never exceeds its budget, and counts exactly the bytes it holds', () => {
+  const store = new CheckpointStore(10 * F16_BYTES + 100, 'f16');
+  const r = rng(3);
+  const docs = ['a', 'b', 'c', 'd'];
+  for (let i = 0; i < 5000; i++) {
+    const d = docs[randInt(r, 0, docs.length)];
+    const op = r();
+    if (op < 0.7) store.put(d, randInt(r, 1, 2000), state(r()), r() < 0.1 ? 'f32' : 'f16');
+    else if (op < 0.85) store.invalidateAfter(d, randInt(r, 0, 2000));
+    else if (op < 0.9) store.dropDocument(d);
+    else store.touch(d);
+    assert.ok(store.bytesUsed <= store.budgetBytes, `step ${i}: ${store.bytesUsed} > ${store.budgetBytes}`);
+    let held = 0;
+    for (const id of docs) {
+      const rec = store.doc(id);
+      if (!rec) continue;
+      let bytes = 0;
+      for (const s of rec.states.values()) bytes += s.conv.byteLength + s.ssm.byteLength;
+      assert.equal(bytes, rec.bytes);
+      assert.deepEqual(rec.positions, [...rec.states.keys()].sort((x, y) => x - y));
+      held += bytes;
+    }
+    assert.equal(held, store.bytesUsed);
+  }
+});
+
+test('eviction takes the least recently used document first, then the next', () => {
+  const store = new CheckpointStore(9 * F16_BYTES, 'f16');
+  const evicted: string[] = [];
+  store.onEvict = (e) => evicted.push(e.docId);
+  for (const d of ['a', 'b', 'c']) for (let k = 1; k <= 3; k++) store.put(d, k * 64, state(k));
+  assert.equal(store.bytesUsed, 9 * F16_BYTES);
+  store.touch('a'); // order now: b (oldest), c, a
+  for (let k = 1; k <= 4; k++) store.put('d', k * 64, state(k));
+  assert.deepEqual(evicted, ['b', 'b', 'b', 'c']);
+  assert.equal(store.doc('b')!.positions.length, 0);
+  assert.equal(store.doc('a')!.positions.length, 3, 'the recently used document kept everything');
+});
+
+test('inside one document, eviction keeps checkpoints near the cursor and thins the far ones', () => {
+  const store = new CheckpointStore(8 * F16_BYTES, 'f16');
+  store.nearRadius = 64;
+  const rec = store.touch('a');
+  rec.length = 4096;
+  rec.hot = [3000];
+  for (let k = 1; k <= 32; k++) store.put('a', k * 128, state(k));
+  const kept = store.doc('a')!.positions;
+  assert.equal(kept.length, 8);
+  const near = kept.filter((p) => Math.abs(p - 3000) <= 256).length;
+  assert.ok(near >= 3, `kept ${JSON.stringify(kept)}`);
+});
+
+test('fp16 checkpoints take half the bytes of fp32 and values outside the fp16 range stay fp32', () => {
+  const store = new CheckpointStore(1e6, 'f16');
+  store.put('a', 1, state(0.5));
+  assert.equal(store.bytesUsed, F16_BYTES);
+  store.put('a', 2, state(1e6));
+  assert.equal(store.precisionAt('a', 2), 'f32');
+  assert.equal(store.bytesUsed, F16_BYTES + F32_BYTES);
+  assert.equal(store.get('a', 2)!.ssm[0], 1e6);
+});
+
+test('closing a document frees its states', async () => {
+  const tok = tinyTokenizer();
+  const model = tinyModel(tok.vocabSize, 2);
+  const cache = new StateCache({ backend: model.backend, tokenizer: tok, shape: model.backend.shape, placement: { minSpacing: 16, nearRadius: 32, farSpacing: 32 } });
+  cache.open('a', SAMPLE_CODE);
+  cache.open('b', SAMPLE_CODE.slice(100));
+  await cache.whenIdle();
+  const before = cache.store.bytesUsed;
+  const bBytes = cache.store.doc('b')!.bytes;
+  assert.ok(bBytes > 0);
+  cache.close('b');
+  assert.equal(cache.store.bytesUsed, before - bBytes);
+  assert.equal(cache.store.doc('b'), undefined);
+  cache.dispose();
+  assert.equal(cache.store.bytesUsed, 0);
+});
+
+test('placement is dense near hot positions and sparse far away', () => {
+  const o = { minSpacing: 64, farSpacing: 1024, nearRadius: 512 };
+  assert.equal(spacingAt(5000, [5000], o), 64);
+  assert.equal(spacingAt(5000 + 600, [5000], o), 128);
+  assert.equal(spacingAt(20000, [5000], o), 1024);
+  const pts = gridPointsBetween(0, 20000, [5000], o);
+  const near = pts.filter((p) => Math.abs(p - 5000) < 512).length;
+  const far = pts.filter((p) => p > 12000).length;
+  assert.ok(near >= 15 && far <= 8, `near ${near} far ${far}`);
+});
+
+test('the background scan keeps a large document within the budget and covers it', async () => {
+  const tok = tinyTokenizer();
+  const model = tinyModel(tok.vocabSize, 2);
+  const shape = model.backend.shape;
+  const one = 2 * shape.layers * (shape.convStatePerLayer + shape.ssmStatePerLayer);
+  const text = SAMPLE_CODE.repeat(6);
+  const cache = new StateCache({ backend: model.backend, tokenizer: tok, shape, budgetBytes: 30 * one, placement: { minSpacing: 16, nearRadius: 32, farSpacing: 16 } });
+  cache.open('big', text);
+  cache.open('other', SAMPLE_CODE);
+  await cache.whenIdle();
+  assert.ok(cache.store.bytesUsed <= 30 * one);
+  const big = cache.stats().documents.find((d) => d.id === 'big')!;
+  assert.equal(big.scanned, big.tokens);
+  assert.ok(big.checkpoints >= 5, `${big.checkpoints} checkpoints`);
+  cache.dispose();
+});

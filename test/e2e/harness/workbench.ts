@@ -1,0 +1,180 @@
+/**
+ * Driving the VS Code workbench the way a person does: keyboard shortcuts, Quick Open, the
+ * Command Palette, reading what is on screen (ghost text, status bar, notifications). Selectors
+ * are VS Code 1.139's DOM classes; each helper waits for what it needs instead of sleeping.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+
+export const SCREENSHOT_DIR = join(__dirname, '..', 'screenshots');
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  async open(url: string, folder: string): Promise<void> {
+    await this.page.goto(`${url}?folder=${encodeURIComponent(folder)}`);
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await this.page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
+  }
+
+  async screenshot(name: string, dir = SCREENSHOT_DIR): Promise<string> {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** The editor that has keyboard focus (the active one). */
+  editor(): Locator {
+    return this.page.locator('.editor-group-container.active .monaco-editor').first();
+  }
+
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(name);
+    // Enter opens the focused row: wait until filtering has put the file there (the history
+    // shown before filtering lists other files first)
+    await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+    await this.editor().locator('.view-lines').waitFor();
+    await this.page.waitForFunction(() => document.activeElement?.closest('.monaco-editor') !== null, undefined, { timeout: 10_000 });
+  }
+
+  /** Quick Open's "go to line": the cursor lands at line:column (1-based). */
+  async goToLine(line: number, column = 1): Promise<void> {
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`:${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    await this.waitForCursor(line, column);
+  }
+
+  /** The status bar's "Ln x, Col y" item. */
+  async cursor(): Promise<{ line: number; column: number }> {
+    const text = (await this.page.locator('#status\\.editor\\.selection').textContent()) ?? '';
+    const m = /Ln (\d+), Col (\d+)/.exec(text);
+    if (!m) throw new Error(`no cursor position in the status bar (${JSON.stringify(text)})`);
+    return { line: Number(m[1]), column: Number(m[2]) };
+  }
+
+  async waitForCursor(line: number, column?: number, timeout = 10_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const c = await this.cursor().catch(() => undefined);
+      if (c && c.line === line && (column === undefined || c.column === column)) return;
+      if (Date.now() > deadline) throw new Error(`cursor is at ${JSON.stringify(c)}, expected line ${line}${column ? ` column ${column}` : ''}`);
+      await this.page.waitForTimeout(50);
+    }
+  }
+
+  /** Runs a command by its title from the Command Palette. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('Control+Shift+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+  }
+
+  async pressEscapeUntilEditor(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      if (!(await this.page.locator('.quick-input-widget').isVisible())) break;
+      await this.page.keyboard.press('Escape');
+    }
+  }
+
+  /**
+   * The inline suggestion on screen in the active editor: the text after the cursor on its line
+   * (`.ghost-text-decoration`) and any further lines (the `.ghost-text` view zone), as VS Code
+   * draws them (non-breaking spaces turned back into spaces). '' when none is shown.
+   */
+  async ghostText(): Promise<string> {
+    // (no named functions inside: tsx's keepNames would reference a helper the page lacks)
+    return this.editor().evaluate((editor) => {
+      const inline = Array.from(editor.querySelectorAll('.view-lines .ghost-text-decoration, .view-lines .ghost-text-decoration-preview'))
+        .map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '))
+        .join('');
+      const zoneLines = Array.from(editor.querySelectorAll('.view-zones .ghost-text .view-line')).map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+      if (inline === '' && zoneLines.length === 0) return '';
+      return [inline, ...zoneLines].join('\n');
+    });
+  }
+
+  /** Waits until ghost text is shown; returns it and how long it took from `since`. */
+  async waitForGhostText(since: number, timeout = 15_000): Promise<{ text: string; ms: number }> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const text = await this.ghostText();
+      if (text.trim() !== '') return { text, ms: Date.now() - since };
+      if (Date.now() > deadline) throw new Error(`no ghost text within ${timeout} ms`);
+      await this.page.waitForTimeout(25);
+    }
+  }
+
+  async waitForNoGhostText(timeout = 5_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while ((await this.ghostText()) !== '') {
+      if (Date.now() > deadline) throw new Error(`ghost text still shown after ${timeout} ms: ${JSON.stringify(await this.ghostText())}`);
+      await this.page.waitForTimeout(25);
+    }
+  }
+
+  async save(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
+    await this.page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
+  }
+
+  /** A status bar item's text and hover label, found by the id VS Code gives it. */
+  async statusBarItem(idPrefix: string): Promise<{ text: string; label: string } | undefined> {
+    const item = this.page.locator(`.part.statusbar .statusbar-item[id^="${idPrefix}"]`).first();
+    if ((await item.count()) === 0) return undefined;
+    return { text: ((await item.textContent()) ?? '').trim(), label: (await item.getAttribute('aria-label')) ?? '' };
+  }
+
+  /** The hover a status bar item shows (its tooltip), read by pointing at it like a person. */
+  async statusBarTooltip(idPrefix: string): Promise<string> {
+    const item = this.page.locator(`.part.statusbar .statusbar-item[id^="${idPrefix}"]`).first();
+    await this.page.mouse.move(0, 0);
+    await item.hover();
+    const hover = this.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).last();
+    await hover.waitFor({ timeout: 10_000 });
+    const text = ((await hover.innerText()) ?? '').trim();
+    await this.page.mouse.move(0, 0);
+    await this.page.keyboard.press('Escape');
+    return text;
+  }
+
+  /** Waits for a notification whose text matches; returns its text. */
+  async waitForNotification(match: RegExp, timeout = 30_000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const found = (await this.notifications()).find((n) => match.test(n));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no notification matching ${match} within ${timeout} ms; shown: ${JSON.stringify(await this.notifications())}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+  }
+
+  /** Texts of the notification toasts and the notification center. */
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notification-list-item-message').allTextContents();
+  }
+
+  /** Milliseconds the page takes to answer a round trip (a frozen renderer shows up here). */
+  async responsivenessMs(): Promise<number> {
+    const t0 = Date.now();
+    await this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(undefined))));
+    return Date.now() - t0;
+  }
+}

@@ -1,0 +1,89 @@
+"""After the device calls (CPU machine): assemble the checkpoint, score, export and write the card.
+
+    python3 training/finish.py --call1 DIR --call2 DIR --name mamba2-code-28m [--weights i8]
+
+DIR are the folders the device tool copied $OUT into. Writes .device-out/final/ (config.json,
+model.safetensors, tokenizer.json: the Hugging Face checkpoint), training/runs/*.csv,
+models/NAME/ (the bundle from training/export/export_bundle.py, eval.json, README.md, plots).
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--call1", required=True)
+    ap.add_argument("--call2", default=None)
+    ap.add_argument("--name", default="mamba2-code-28m")
+    ap.add_argument("--weights", default="i8")
+    ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--final", default=os.path.join(ROOT, ".device-out", "final"))
+    ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    ap.add_argument("--models", default=os.path.join(ROOT, "models"))
+    args = ap.parse_args()
+    from checkpoint_io import join_parts
+    from model import Mamba2Shape
+
+    final = args.final
+    os.makedirs(final, exist_ok=True)
+    join_parts(args.call1, "model.safetensors", os.path.join(final, "model.safetensors"))
+    with tarfile.open(os.path.join(args.call1, "small.tgz")) as t:
+        t.extractall(final)
+    keep = os.path.join(os.path.dirname(final), "call1-small")
+    os.makedirs(keep, exist_ok=True)
+    shutil.copy(os.path.join(args.call1, "small.tgz"), keep)
+
+    runs = args.runs
+    os.makedirs(runs, exist_ok=True)
+    shutil.copy(os.path.join(args.call1, "mamba.csv"), runs)
+    raws = [os.path.join(args.call1, "raw_mamba.json.xz")]
+    training = {"mamba2": json.load(open(os.path.join(final, "train_state.json")))}
+    if args.call2:
+        shutil.copy(os.path.join(args.call2, "transformer.csv"), runs)
+        raws += sorted(glob.glob(os.path.join(args.call2, "raw_*.json.xz")))
+        training["transformer"] = json.load(open(os.path.join(args.call2, "transformer_state.json")))
+    for d in (args.call1, args.call2):
+        if d and os.path.exists(os.path.join(d, "log.txt")):
+            shutil.copy(os.path.join(d, "log.txt"), os.path.join(runs, f"device_{'call1' if d == args.call1 else 'call2'}.log"))
+
+    cfg = json.load(open(os.path.join(final, "config.json")))
+    fields = Mamba2Shape.__dataclass_fields__
+    shape = Mamba2Shape(**{k: v for k, v in cfg.items() if k in fields})
+    extra = {
+        "shape": {**{k: cfg[k] for k in fields}, "num_heads": shape.num_heads, "d_inner": shape.d_inner,
+                  "params": training["mamba2"].get("params"), "state_floats": shape.state_floats(),
+                  "state_bytes_fp32": 4 * shape.state_floats()},
+        "training": training,
+        "data": json.load(open(os.path.join(final, "train_meta.json"))),
+    }
+    out = os.path.join(args.models, args.name)
+    os.makedirs(out, exist_ok=True)
+    if not args.skip_export:
+        subprocess.run([sys.executable, os.path.join(ROOT, "training/export/export_bundle.py"), "--checkpoint", final,
+                        "--tokenizer", os.path.join(final, "tokenizer.json"), "--out", out, "--weights", args.weights], check=True)
+        size = sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "*")) if os.path.isfile(p))
+        extra["bundle"] = (f"`models/{args.name}/`: weights `{args.weights}` (per-row int8 for in_proj, out_proj and the "
+                           f"embeddings when i8), {size / 1e6:.1f} MB with prefill.onnx and step.onnx, made by "
+                           f"`training/export/export_bundle.py` from the checkpoint above.")
+    with open("/tmp/finish_extra.json", "w") as f:
+        json.dump(extra, f)
+    cmd = [sys.executable, os.path.join(HERE, "metrics.py"), "--out", os.path.join(out, "eval.json"), "--extra", "/tmp/finish_extra.json"]
+    for r in raws:
+        cmd += ["--raw", r]
+    subprocess.run(cmd, check=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "model_card.py"), "--model-dir", out, "--runs", runs,
+                    "--corpus", os.path.join(ROOT, ".corpus")], check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,7 @@
  *   f32 file  vs ReferenceBackend (fp32 oracle): equal to fp32 rounding
  *   f16 file  vs ReferenceBackend: within f16 rounding (ggml also rounds activations to f16)
  *   q8_0 file vs KernelBackend i8 (the engine's decode path): same int8 weights; llama.cpp also
- *             quantizes activations to 8 bits per 32-block, so a few percent of the logit range
+ *             quantizes activations to 8 bits per 32-block, so within a few percent of the logit range
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,11 +44,13 @@ function compare(llama: Float32Array, ours: Float32Array, offset: number) {
   return { maxDiff, maxAbs, sameTop: topL === topO };
 }
 
-async function assertParity(gguf: string, ours: Float32Array, vocab: number, tokens: number[], at: number[], tol: number, label: string) {
+/** tol is absolute, or a fraction of the largest |logit| at that position when relative is set */
+async function assertParity(gguf: string, ours: Float32Array, vocab: number, tokens: number[], at: number[], tol: number, label: string, relative = false) {
   const theirs = await llamaCppLogits(gguf, vocab, tokens, at);
   at.forEach((pos, j) => {
     const c = compare(theirs[j], ours, pos * vocab);
-    assert.ok(c.maxDiff <= tol, `${label}, position ${pos}: max |logit difference| ${c.maxDiff.toExponential(2)} > ${tol} (logits up to ${c.maxAbs.toFixed(2)})`);
+    const bound = relative ? tol * c.maxAbs : tol;
+    assert.ok(c.maxDiff <= bound, `${label}, position ${pos}: max |logit difference| ${c.maxDiff.toExponential(2)} > ${bound.toExponential(2)} (logits up to ${c.maxAbs.toFixed(2)})`);
     assert.ok(c.sameTop, `${label}, position ${pos}: llama.cpp and the engine pick different top tokens`);
   });
 }
@@ -71,19 +73,22 @@ test('random n_groups-2 model (norm per group): llama.cpp logits == reference lo
   await assertParity(writeGguf(src, 'f16', 'random-g2'), ours, 384, tokens, at, 2e-2, 'random g2 f16');
 });
 
-test('mamba2-code-28m (production shape): llama.cpp f32 == reference to 1e-4; q8_0 == own i8 kernels to 0.1', async () => {
+// q8_0: llama.cpp also rounds the activations to 8 bits per 32-block, our kernels keep them f32, so
+// the two differ by that rounding alone: measured 1.4% of the logit range on the trained model
+// (0.147 at logits up to 10.65); a wrong scale or block layout is off by far more and flips the top token
+test('mamba2-code-28m (production shape): llama.cpp f32 == reference to 1e-4; q8_0 == own i8 kernels to 3% of the logit range', async () => {
   const src = readBundleSource('models/mamba2-code-28m');
   const shape = modelShape(src.config);
   const tokens = Array.from({ length: 32 }, (_, i) => (i * 7919 + 13) % shape.vocab);
   const at = [0, 15, 31];
   const ref = new ReferenceBackend(src.config, src.weights);
   const refLogits = (await ref.prefill(Int32Array.from(tokens), emptyState(shape), { allLogits: true })).logits;
-  await assertParity(writeGguf(src, 'f32', 'standin'), refLogits, shape.vocab, tokens, at, 1e-4, 'standin f32');
+  await assertParity(writeGguf(src, 'f32', 'trained'), refLogits, shape.vocab, tokens, at, 1e-4, 'trained f32');
 
   const kernels = await KernelBackend.create(src.config, src.weights, { precision: 'i8' });
   const kernelLogits = (await kernels.prefill(Int32Array.from(tokens), emptyState(shape), { allLogits: true })).logits;
   await kernels.dispose();
-  await assertParity(writeGguf(src, 'q8_0', 'standin'), kernelLogits, shape.vocab, tokens, at, 0.1, 'standin q8_0');
+  await assertParity(writeGguf(src, 'q8_0', 'trained'), kernelLogits, shape.vocab, tokens, at, 0.03, 'trained q8_0', true);
 });
 
 test('a pre-tokenizer llama.cpp has no name for is refused unless approximation is asked for', () => {

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { EngineClient } from '../engine/runtime/engineClient.ts';
 import { COMMANDS } from './commands.ts';
-import { CompletionPipeline } from './completion/pipeline.ts';
+import { CompletionPipeline, type Outcome } from './completion/pipeline.ts';
 import { MambaInlineProvider } from './completion/inlineProvider.ts';
 import { Config } from './config.ts';
 import { DocumentSync, type SyncDocument } from './documentSync.ts';
@@ -96,12 +96,15 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
     settings: () => config.settings,
     prepare: async (doc) => {
       // Output panes, diff views, summaries and disabled languages never reach the engine.
-      if (!EDITABLE_SCHEMES.has(doc.uri.scheme) || !languageEnabled(config.settings, doc.languageId)) return false;
+      if (!EDITABLE_SCHEMES.has(doc.uri.scheme)) return `not an editable document (${doc.uri.scheme})`;
+      if (!config.settings.enable) return 'completion is turned off';
+      if (!languageEnabled(config.settings, doc.languageId)) return `completion is off for ${doc.languageId}`;
       await host.ready(); // the first completion after start-up waits here, asynchronously
       sync.open(asSyncDoc(doc));
-      return !skipped.has(doc.uri.toString());
+      return skipped.get(doc.uri.toString());
     },
     onOutcome: (o, doc, offset) => {
+      out.debug(`completion ${basename(doc.uri.toString())}@${offset}: ${describeOutcome(o)}`);
       const result = o.kind === 'suggestion' ? o.suggestion.result : o.kind === 'empty' ? o.result : undefined;
       if (!result) return;
       status.completed(result);
@@ -239,6 +242,16 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
 
 export function deactivate(): void {
   // Subscriptions (the engine worker included) are disposed by VS Code.
+}
+
+/** One line for the output channel's debug level: what a completion request came to, and why. */
+function describeOutcome(o: Outcome): string {
+  switch (o.kind) {
+    case 'suggestion': return `${o.suggestion.fromCache ? 'cached' : 'new'} suggestion ${JSON.stringify(o.suggestion.text.slice(0, 80))}`;
+    case 'empty': return `nothing to show after post-processing (the model said ${JSON.stringify(o.result.text.slice(0, 80))}, stopped by ${o.result.stoppedBy})`;
+    case 'skipped': return `skipped: ${o.reason}`;
+    case 'cancelled': return 'cancelled';
+  }
 }
 
 function asSyncDoc(doc: vscode.TextDocument): SyncDocument {

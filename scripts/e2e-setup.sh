@@ -58,6 +58,9 @@ EOF
   (
     cd "$CS_DIR"
     export PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR"
+    # Started from `npm run`, this shell inherits the outer npm's user agent (node/v20), which
+    # code-server's postinstall reads for the Node version, and its NODE / execpath
+    unset npm_config_user_agent npm_node_execpath npm_execpath NODE
     npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION"
   )
   [ -f "$CS_PKG/lib/vscode/node_modules/kerberos/build/Release/kerberos.node" ] ||

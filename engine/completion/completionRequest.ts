@@ -5,7 +5,8 @@
  *   3. prompt    fork it and append `<|fim_suffix|>{suffix window}<|fim_middle|>` (fimPrompt.ts),
  *                or, with no suffix, take the logits at the boundary
  *   4. decode    token by token (greedy at temperature 0), the first tokens constrained to
- *                spell the healed remainder, cancellable between any two tokens
+ *                spell the healed remainder and, after an unfinished line, not to break it
+ *                (lineContinuation.ts); cancellable between any two tokens
  *   5. stop      end of line / dedent / block end / max tokens / end of text (stopRules.ts)
  * Text streams out as it is decided; `result` carries the whole completion and its costs.
  */
@@ -17,6 +18,7 @@ import { buildFimTail } from './fimPrompt.ts';
 import { Sampler } from './sampler.ts';
 import { StopRules, type CompletionMode, type StopReason } from './stopRules.ts';
 import { HealingConstraint, healPrefix } from './tokenHealing.ts';
+import { lineBreakTokens, lineIsUnfinished } from './lineContinuation.ts';
 
 export interface CompletionRequest {
   docId: string;
@@ -160,7 +162,9 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     }
     // 4. decode, 5. stop
     const lineStart = text.lastIndexOf('\n', cursor - 1) + 1;
-    const stop = new StopRules({ mode, linePrefix: text.slice(lineStart, cursor), suffix });
+    const linePrefix = text.slice(lineStart, cursor);
+    const stop = new StopRules({ mode, linePrefix, suffix });
+    const noLineBreakFirst = mode === 'single-line' && lineIsUnfinished(linePrefix) ? lineBreakTokens(tokenizer) : undefined;
     const constraint = new HealingConstraint(tokenizer, healed.remainder, special);
     const sampler = new Sampler(req.temperature ?? 0, req.seed);
     const decoder = new TextDecoder('utf-8');
@@ -168,17 +172,19 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     let reason: CompletionStopReason = 'max-tokens';
     for (let n = 0; n < maxTokens; n++) {
       if (req.signal?.aborted) return cancelled();
-      let id: number;
+      let scores = logits;
       if (constraint.active) {
-        const masked = logits.slice();
-        if (!constraint.mask(masked)) {
+        scores = logits.slice();
+        if (!constraint.mask(scores)) {
           reason = 'end-of-text';
           break;
         }
-        id = sampler.pick(masked);
-      } else {
-        id = sampler.pick(logits);
       }
+      if (noLineBreakFirst && stop.completion.trim() === '') {
+        if (scores === logits) scores = logits.slice();
+        for (const banned of noLineBreakFirst) scores[banned] = -Infinity;
+      }
+      const id = sampler.pick(scores);
       if (special.has(id)) {
         reason = 'end-of-text';
         break;

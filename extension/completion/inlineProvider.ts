@@ -16,8 +16,8 @@ const NEIGHBOUR_LINES = 20;
 export interface InlineProviderDeps {
   pipeline: CompletionPipeline;
   settings(): Settings;
-  /** the engine has the document open and up to date (opens it if not); false if it is skipped */
-  prepare(doc: vscode.TextDocument): Promise<boolean>;
+  /** makes sure the engine has the document open and up to date; returns why not, if it cannot */
+  prepare(doc: vscode.TextDocument): Promise<string | undefined>;
   onOutcome?(outcome: Outcome, doc: vscode.TextDocument, offset: number): void;
   onError(e: Error, doc: vscode.TextDocument): void;
 }
@@ -74,7 +74,15 @@ export class MambaInlineProvider implements vscode.InlineCompletionItemProvider 
         suffixChars: suffixChars(this.deps.settings()),
         tabSize,
       });
-      if (!(await this.deps.prepare(doc)) || ac.signal.aborted) return undefined;
+      const notHere = await this.deps.prepare(doc);
+      if (notHere) {
+        this.deps.onOutcome?.({ kind: 'skipped', reason: notHere }, doc, input.offset);
+        return undefined;
+      }
+      if (ac.signal.aborted) {
+        this.deps.onOutcome?.({ kind: 'cancelled' }, doc, input.offset);
+        return undefined;
+      }
       const outcome = await this.deps.pipeline.provide(input, ac.signal);
       this.deps.onOutcome?.(outcome, doc, input.offset);
       if (outcome.kind !== 'suggestion') return undefined;

@@ -141,9 +141,13 @@ export class Workbench {
   /** The hover a status bar item shows (its tooltip), read by pointing at it like a person. */
   async statusBarTooltip(idPrefix: string): Promise<string> {
     const item = this.page.locator(`.part.statusbar .statusbar-item[id^="${idPrefix}"]`).first();
+    // Another hover (a tab's "Close (Ctrl+W)") can still be up when the pointer arrives: the one
+    // wanted is the hover that shows the first line of the item's own tooltip, which its aria-label ends with.
     await this.page.mouse.move(0, 0);
+    const label = (await item.getAttribute('aria-label')) ?? '';
+    const firstTooltipLine = label.slice(label.indexOf(', ') + 2).split('\n')[0].trim().slice(0, 40);
     await item.hover();
-    const hover = this.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: /\S/ }).last();
+    const hover = this.page.locator('.workbench-hover, .monaco-hover:not(.hidden)').filter({ hasText: firstTooltipLine || /\S/ }).last();
     await hover.waitFor({ timeout: 10_000 });
     const text = ((await hover.innerText()) ?? '').trim();
     await this.page.mouse.move(0, 0);

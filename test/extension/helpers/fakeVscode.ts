@@ -135,6 +135,8 @@ export function makeFakeVscode(userSettings: Record<string, unknown>) {
   const rec = {
     messages: [] as { level: string; text: string }[],
     log: [] as string[],
+    /** what the extension logs at debug and trace level (the output channel hides it by default) */
+    debugLog: [] as string[],
     commands: new Map<string, (...a: unknown[]) => unknown>(),
     inlineProviders: [] as { selector: unknown; provider: any }[],
     statusItems: [] as any[],
@@ -154,7 +156,7 @@ export function makeFakeVscode(userSettings: Record<string, unknown>) {
     window: {
       activeTextEditor: undefined as unknown,
       visibleTextEditors: [] as unknown[],
-      createOutputChannel: () => ({ info: (m: string) => rec.log.push(m), warn: (m: string) => rec.log.push(m), error: (m: string) => rec.log.push(m), show() {}, dispose() {} }),
+      createOutputChannel: () => ({ trace: (m: string) => rec.debugLog.push(m), debug: (m: string) => rec.debugLog.push(m), info: (m: string) => rec.log.push(m), warn: (m: string) => rec.log.push(m), error: (m: string) => rec.log.push(m), show() {}, dispose() {} }),
       createStatusBarItem: () => {
         const item = { text: '', tooltip: '', command: '', name: '', backgroundColor: undefined, show() {}, dispose() {} };
         rec.statusItems.push(item);

@@ -1,0 +1,32 @@
+/**
+ * A single-line completion after an unfinished line (`x = `, `foo(a, `, `return `) must put
+ * something on that line. When the model would rather break the line there, the user gets no
+ * suggestion at all, so on such a line the first visible token may not be a line break: the
+ * decoder takes the model's best guess of the line's continuation instead.
+ */
+import type { TextTokenizer } from '../cache/textTokenizer.ts';
+
+/** Ends of a line that still needs its right-hand side: an operator, a separator, an open bracket, a keyword that takes an operand. */
+const UNFINISHED = /(?:[=+\-%&|^?,(\[{.:]|=>|\b(?:return|await|yield|new|typeof|in|of|and|or|not|if|elif|while|case|throw))\s*$/;
+
+export function lineIsUnfinished(linePrefix: string): boolean {
+  return linePrefix.trim() !== '' && UNFINISHED.test(linePrefix);
+}
+
+const LINE_BREAK_FIRST = /^[ \t]*[\r\n]/;
+const byTokenizer = new WeakMap<TextTokenizer, Int32Array>();
+
+/** ids of the tokens that start with a line break (after optional spaces or tabs) */
+export function lineBreakTokens(tokenizer: TextTokenizer): Int32Array {
+  let ids = byTokenizer.get(tokenizer);
+  if (!ids) {
+    const found: number[] = [];
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    for (let id = 0; id < tokenizer.vocabSize; id++) {
+      if (LINE_BREAK_FIRST.test(decoder.decode(tokenizer.tokenBytes(id)))) found.push(id);
+    }
+    ids = Int32Array.from(found);
+    byTokenizer.set(tokenizer, ids);
+  }
+  return ids;
+}

@@ -104,8 +104,9 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
       return skipped.get(doc.uri.toString());
     },
     onOutcome: (o, doc, offset) => {
-      out.debug(`completion ${basename(doc.uri.toString())}@${offset}: ${describeOutcome(o)}`);
       const result = o.kind === 'suggestion' ? o.suggestion.result : o.kind === 'empty' ? o.result : undefined;
+      // what the model was asked goes to the log; requests that never reached it only at debug level
+      out[result ? 'info' : 'debug'](`completion ${basename(doc.uri.toString())}@${offset}: ${describeOutcome(o)}`);
       if (!result) return;
       status.completed(result);
       completed.fire({ uri: doc.uri.toString(), offset });

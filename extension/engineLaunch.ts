@@ -35,5 +35,6 @@ export function engineInitOptions(s: Settings, extensionRoot: string, cores: num
     // onnxruntime-web imports its .mjs glue from this prefix; a file: URL works in Node.
     ortWasmPaths: pathToFileURL(distDir).href + '/',
     kernelWasmPath: join(distDir, 'mamba2Kernels.wasm'),
+    kernelThreadsWasmPath: join(distDir, 'mamba2KernelsThreads.wasm'),
   };
 }

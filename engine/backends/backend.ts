@@ -28,6 +28,18 @@ export interface StepResult {
 }
 
 /**
+ * Greedy-style decoding with the state kept inside the backend between tokens. Backend.step must
+ * copy the state (3.3 MB for the production shape) in and out on every token, which costs about
+ * as much as the step itself; a session copies it once in and only when asked out.
+ */
+export interface DecodeSession {
+  /** Advances by one token; returns that position's logits [vocab] (a fresh array). */
+  step(token: number): Float32Array;
+  /** A copy of the state after the tokens stepped so far. */
+  state(): RecurrentState;
+}
+
+/**
  * What a compute backend (wasm via onnxruntime-web, own wasm kernels, webgpu) provides.
  * Pure functions of (tokens, state): the input state is never modified.
  */
@@ -35,5 +47,7 @@ export interface Backend {
   readonly name: string;
   prefill(tokens: Int32Array, state: RecurrentState, opts?: PrefillOptions): Promise<PrefillResult>;
   step(token: number, state: RecurrentState): Promise<StepResult>;
+  /** where the backend has one: a decode session from this state (it ends any earlier session) */
+  readonly startDecode?: (state: RecurrentState) => DecodeSession;
   dispose(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { RecurrentState } from '../model/recurrentState.ts';
-import type { Backend, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
+import type { Backend, DecodeSession, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
 
 /**
  * Long inputs through a chunked-SSD prefill (matmul-bound, parallel over tokens), short inputs and
@@ -8,6 +8,7 @@ import type { Backend, PrefillOptions, PrefillResult, StepResult } from './backe
  */
 export class HybridBackend implements Backend {
   readonly name: string;
+  readonly startDecode?: (state: RecurrentState) => DecodeSession;
   constructor(
     private readonly chunked: Backend,
     private readonly recurrent: Backend,
@@ -15,6 +16,7 @@ export class HybridBackend implements Backend {
     private readonly minChunkedTokens: number,
   ) {
     this.name = `${chunked.name} prefill + ${recurrent.name} decode`;
+    if (recurrent.startDecode) this.startDecode = (state) => recurrent.startDecode!(state);
   }
 
   prefill(tokens: Int32Array, state: RecurrentState, opts: PrefillOptions = {}): Promise<PrefillResult> {

@@ -14,7 +14,7 @@
  * exact per-token diagnostics (dt and the SSM state norm after each token) and equals a loop of
  * steps bit for bit.
  */
-import type { Backend, Diagnostics, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
+import type { Backend, DecodeSession, Diagnostics, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
 import type { Mamba2Config, ModelShape } from '../model/config.ts';
 import { modelShape } from '../model/config.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
@@ -48,17 +48,8 @@ export interface KernelBackendOptions {
   wasm?: KernelWasmSource;
 }
 
-/**
- * Greedy-style decoding with the state kept inside wasm between tokens. Backend.step must copy
- * the state (3.3 MB for the production shape) in and out on every token, which costs about as
- * much as the step itself; a session copies it once in and only when asked out.
- */
-export interface DecodeSession {
-  /** Advances by one token; returns that position's logits [vocab] (a fresh array). */
-  step(token: number): Float32Array;
-  /** A copy of the state after the tokens stepped so far. */
-  state(): RecurrentState;
-}
+
+export type { DecodeSession };
 
 interface Matrix {
   w: number;

@@ -26,7 +26,8 @@ const DIAGNOSTICS_MAX_TOKENS = 4096;
 
 export interface EngineEnvironment {
   bundleFiles(modelPath: string): BundleFiles;
-  kernelWasm(path?: string): Promise<KernelWasmSource>;
+  /** the kernels' module: the threaded build (shared memory, a helper thread) or the single-threaded one */
+  kernelWasm(threaded: boolean, path?: string): Promise<KernelWasmSource>;
 }
 
 interface Loaded {
@@ -62,13 +63,15 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
   async function load(o: EngineInitOptions): Promise<Loaded> {
     const t0 = performance.now();
     const bundle = await loadBundle(env.bundleFiles(o.modelPath), { loadStepGraph: false });
-    const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', wasm: await env.kernelWasm(o.kernelWasmPath) });
+    const { kernels, kernelThreads } = await createKernels(bundle, o);
     const onnx = await OnnxBackend.create(bundle, { threads: o.threads, wasmPaths: o.ortWasmPaths });
     // long prefills go to whichever measures faster here: onnxruntime's chunked SSD on `threads`
-    // threads, or the kernels' blocked recurrence on one (which wins depends on cores and load)
+    // threads, or the kernels' blocked recurrence (which wins depends on cores and load)
     const rates = { onnx: await prefillRate(onnx, bundle.shape), kernels: await prefillRate(kernels, bundle.shape) };
     const longPrefill = rates.onnx > rates.kernels ? onnx : kernels;
     const backend = longPrefill === onnx ? new HybridBackend(onnx, kernels, MIN_CHUNKED_TOKENS) : kernels;
+    // onnxruntime's session holds its own copy of the weights: keep it only where it is used
+    if (longPrefill !== onnx) await onnx.dispose();
     const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object);
     const cache = new StateCache({
       backend,
@@ -87,8 +90,8 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
     const info: EngineInfo = {
       model: bundle.manifest.name,
       backend: longPrefill === onnx
-        ? `wasm: onnxruntime-web prefill (${o.threads} thread${o.threads === 1 ? '' : 's'}, ${rates.onnx} tok/s) + own kernels decode (i8)`
-        : `wasm: own kernels prefill (${rates.kernels} tok/s; onnxruntime-web measured ${rates.onnx}) and decode (i8)`,
+        ? `wasm: onnxruntime-web prefill (${o.threads} thread${o.threads === 1 ? '' : 's'}, ${rates.onnx} tok/s) + own kernels decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`
+        : `wasm: own kernels prefill (${rates.kernels} tok/s; onnxruntime-web measured ${rates.onnx}) and decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`,
       weightsDtype: bundle.manifest.weights_dtype,
       parameters,
       stateBytes: stateBytes(bundle.shape),
@@ -97,6 +100,23 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       fallbackReason: o.backend === 'webgpu' ? 'the webgpu backend is not available in this build; using wasm' : undefined,
     };
     return { bundle, cache, kernels, info };
+  }
+
+  /**
+   * The own kernels, with a helper thread when two or more threads are allowed: decode is bound
+   * by reading the int8 weights, and two threads read them nearly twice as fast (bench/decode.ts).
+   * Where the helper cannot start (no worker_threads or shared memory), one thread, and the log says why.
+   */
+  async function createKernels(bundle: ModelBundle, o: EngineInitOptions): Promise<{ kernels: KernelBackend; kernelThreads: 1 | 2 }> {
+    const single = async () => KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: 1, wasm: await env.kernelWasm(false, o.kernelWasmPath) });
+    if (o.threads < 2) return { kernels: await single(), kernelThreads: 1 };
+    try {
+      const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: 2, wasm: await env.kernelWasm(true, o.kernelThreadsWasmPath) });
+      return { kernels, kernelThreads: 2 };
+    } catch (e) {
+      events.emit('log', { level: 'warn', message: `kernels: no helper thread (${(e as Error).message}); decoding on one thread` });
+      return { kernels: await single(), kernelThreads: 1 };
+    }
   }
 
   const handlers: Handlers<EngineMethods> = {

@@ -10,5 +10,5 @@ if (!parentPort) throw new Error('nodeWorkerMain.ts runs as a worker thread (new
 
 serveEngine(nodePort(parentPort), {
   bundleFiles: nodeBundleFiles,
-  kernelWasm: async (path) => (path ? new Uint8Array(await readFile(path)) : readKernelWasm()),
+  kernelWasm: async (threaded, path) => (path ? new Uint8Array(await readFile(path)) : readKernelWasm(threaded)),
 });

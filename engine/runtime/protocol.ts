@@ -8,7 +8,7 @@ export interface EngineInitOptions {
   /** folder (Node) or URL (browser) of a model bundle */
   modelPath: string;
   backend: BackendChoice;
-  /** wasm threads for prefill */
+  /** wasm threads: onnxruntime-web's prefill, and the own kernels' with 2 or more (one helper thread) */
   threads: number;
   /** all documents' cached states together */
   memoryBudgetBytes: number;
@@ -16,8 +16,9 @@ export interface EngineInitOptions {
   checkpointSpacing: number;
   /** folder or URL prefix with onnxruntime-web's .wasm files, for bundled builds */
   ortWasmPaths?: string;
-  /** where the kernels' .wasm is, for bundled builds */
+  /** where the kernels' .wasm files are, for bundled builds: single-threaded, and with a helper thread */
   kernelWasmPath?: string;
+  kernelThreadsWasmPath?: string;
 }
 
 export interface EngineInfo {

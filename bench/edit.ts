@@ -3,7 +3,7 @@
  * with the cache (checkpoints + incremental tokenization) against re-reading the file from the
  * start on every edit (what llama.cpp does with a recurrent model).
  *
- *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --model models/NAME]
+ *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
  *                      [-- --file PATH] [-- --runs 20] [-- --threads 2] [-- --budget-mb 256]
  *                      [-- --precision f16|f32|i8] [-- --suffix-tokens N] [-- --fim on|off] [-- --think-ms 200]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
@@ -45,6 +45,8 @@ const backendKind = flag('--backend', 'hybrid');
 const modelDir = flag('--model', 'models/mamba2-code-28m');
 const runs = Number(flag('--runs', '20'));
 const threads = Number(flag('--threads', '2'));
+/** the own kernels' threads: 2 (a helper thread) is what the engine runs with 2+ threads allowed */
+const kernelThreads = Number(flag('--kernel-threads', threads >= 2 ? '2' : '1')) === 2 ? 2 : 1;
 const budgetMb = Number(flag('--budget-mb', '256'));
 const precision = flag('--precision', 'f16') as StatePrecision;
 const suffixFlag = flag('--suffix-tokens', '');
@@ -84,11 +86,11 @@ async function makeBackend(bundle: Awaited<ReturnType<typeof loadBundle>>): Prom
   const normGroup = (bundle.config as { norm_group_size?: number }).norm_group_size;
   switch (backendKind) {
     case 'reference': return new ReferenceBackend(normGroup ? { ...bundle.config, norm_group_size: normGroup } : bundle.config, bundle.weights);
-    case 'kernel': return KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8' });
+    case 'kernel': return KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: kernelThreads });
     case 'onnx': return OnnxBackend.create(bundle, { threads, withStepGraph: true });
     case 'hybrid': {
       const onnx = await OnnxBackend.create(bundle, { threads });
-      const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8' });
+      const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: kernelThreads });
       return new HybridBackend(onnx, kernels, 32);
     }
     default: throw new Error(`--backend must be hybrid, onnx, kernel or reference, got ${backendKind}`);

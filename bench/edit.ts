@@ -126,7 +126,10 @@ async function main() {
   const loadMs = performance.now() - tLoad;
   const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object, {});
   const shape = bundle.shape;
-  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: bundle.config.chunk_size });
+  // as the engine does: chunked-SSD prefills come in whole chunks, the kernels' in blocks of 16
+  // tokens (the granule bounds a background call, which a completion may have to wait for)
+  const granule = backendKind === 'kernel' || backendKind === 'reference' ? 16 : bundle.config.chunk_size;
+  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule });
   const docId = 'file://' + file;
   const r = rng(seed);
 

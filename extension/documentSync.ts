@@ -82,6 +82,16 @@ export class DocumentSync {
     conn.request('editDocument', { uri: doc.uri, edits: toEngineEdits(changes), cursor }).catch((e) => this.failed(conn, doc.uri, e));
   }
 
+  /** Sends the whole text again (the engine's copy was found out of date); resolves once it is there. */
+  async resend(doc: SyncDocument): Promise<void> {
+    const conn = this.opts.engine();
+    if (!conn) return;
+    this.openSet(conn).add(doc.uri);
+    // the engine applies a document's updates in arrival order: this open replaces its copy
+    const r = await conn.request('openDocument', { uri: doc.uri, text: doc.getText(), languageId: doc.languageId });
+    this.opts.onOpened?.(doc.uri, r);
+  }
+
   moveCursor(uri: string, offset: number): void {
     const conn = this.opts.engine();
     if (!conn || !this.openSet(conn).has(uri)) return;

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import * as vscode from 'vscode';
 import { EngineClient } from '../engine/runtime/engineClient.ts';
+import { STALE_DOCUMENT } from '../engine/runtime/protocol.ts';
 import { COMMANDS } from './commands.ts';
 import { CompletionPipeline, type Outcome } from './completion/pipeline.ts';
 import { MambaInlineProvider } from './completion/inlineProvider.ts';
@@ -86,7 +87,16 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
     engine: {
       complete: async (req, signal) => {
         const { conn } = await host.ready();
-        return conn.request('complete', req, { signal });
+        try {
+          return await conn.request('complete', req, { signal });
+        } catch (e) {
+          const doc = (e as Error).name === STALE_DOCUMENT && vscode.workspace.textDocuments.find((d) => d.uri.toString() === req.uri);
+          if (!doc) throw e;
+          // edits lost on the way: send the whole text again and ask once more
+          log(`${(e as Error).message}; sending ${basename(req.uri)} again`);
+          await sync.resend(asSyncDoc(doc));
+          return conn.request('complete', { ...req, documentLength: doc.getText().length }, { signal });
+        }
       },
     },
   });

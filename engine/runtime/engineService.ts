@@ -17,7 +17,7 @@ import type { KernelWasmSource } from '../kernels/kernelModule.ts';
 import { emptyState, stateBytes } from '../model/recurrentState.ts';
 import type { ModelShape } from '../model/config.ts';
 import type { Backend } from '../backends/backend.ts';
-import type { CompletionResult, EngineEvents, EngineInfo, EngineInitOptions, EngineMethods, TokenDiagnostics } from './protocol.ts';
+import { STALE_DOCUMENT, type CompletionResult, type EngineEvents, type EngineInfo, type EngineInitOptions, type EngineMethods, type TokenDiagnostics } from './protocol.ts';
 import { CancelledError, type Handlers, type Port, serve } from './rpc.ts';
 
 /** inputs shorter than this are prefilled by the recurrent kernels (measured crossover, bench/bench.ts) */
@@ -168,6 +168,12 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
     async complete(req, ctx) {
       const { cache } = await ready();
       await updated(req.uri);
+      const held = cache.document(req.uri)?.tokens.text.length;
+      if (req.documentLength !== undefined && held !== undefined && held !== req.documentLength) {
+        const e = new Error(`the engine's copy of ${req.uri} has ${held} characters, the editor's ${req.documentLength}`);
+        e.name = STALE_DOCUMENT;
+        throw e;
+      }
       const stream = requestCompletion(cache, {
         docId: req.uri,
         cursor: req.offset,

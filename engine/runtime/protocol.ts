@@ -54,7 +54,15 @@ export interface CompletionRequest {
   /** 0 = greedy */
   temperature: number;
   suffixWindowTokens?: number;
+  /**
+   * the editor's document length (UTF-16 units) when the request was made: an engine whose copy
+   * differs refuses with a StaleDocumentError rather than complete a text the user does not see
+   */
+  documentLength?: number;
 }
+
+/** the error name of a refused request whose document copy in the engine is out of date */
+export const STALE_DOCUMENT = 'StaleDocumentError';
 
 export interface CompletionChunk {
   text: string;

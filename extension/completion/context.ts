@@ -11,6 +11,8 @@ export interface CompletionInput {
   languageId: string;
   /** cursor, UTF-16 offset into the document */
   offset: number;
+  /** the document's length in UTF-16 units (the engine checks its copy against it) */
+  documentLength?: number;
   /** text before the cursor, at least the last few hundred characters (for the completion cache) */
   textBefore: string;
   /** text after the cursor, at least suffixChars(settings) characters when the file has them */
@@ -37,6 +39,7 @@ export function buildRequest(input: CompletionInput, s: Settings): CompletionReq
   return {
     uri: input.uri,
     offset: input.offset,
+    documentLength: input.documentLength,
     suffix: suffix.trim() === '' ? undefined : suffix,
     mode,
     maxTokens: mode === 'block' ? s.maxTokensMultiLine : s.maxTokensSingleLine,

@@ -32,6 +32,8 @@ export function documentInput(doc: vscode.TextDocument, pos: vscode.Position, op
     uri: doc.uri.toString(),
     languageId: doc.languageId,
     offset,
+    // a position past the last line is clamped to the end: the length without copying the text
+    documentLength: doc.offsetAt(new vscode.Position(doc.lineCount, 0)),
     textBefore: before,
     textAfter: doc.getText(new vscode.Range(pos, afterEnd)),
     linePrefix: line.slice(0, pos.character),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { EngineClient } from '../../engine/runtime/engineClient.ts';
-import type { EngineInitOptions } from '../../engine/runtime/protocol.ts';
+import { STALE_DOCUMENT, type EngineInitOptions } from '../../engine/runtime/protocol.ts';
 import { CancelledError } from '../../engine/runtime/rpc.ts';
 import { TINY } from './fixture.ts';
 
@@ -47,6 +47,14 @@ describe('engine in a worker thread (tiny fixture model)', () => {
     const { tokens } = await engine.request('editDocument', { uri: 'mem:b.py', edits: [{ offset: at, deleteLength: 0, text: '# note\n' }], cursor: at + 7 });
     const r = await engine.request('complete', { uri: 'mem:b.py', offset: at + 7, mode: 'line', maxTokens: 4, temperature: 0 });
     assert.ok(r.rereadTokens < tokens / 4, `re-read ${r.rereadTokens} of ${tokens} tokens`);
+  });
+
+  it("a completion for a copy that differs from the editor's document is refused as stale; the same length completes", async () => {
+    await engine.request('openDocument', { uri: 'mem:s.py', text: CODE, languageId: 'python' });
+    const req = { uri: 'mem:s.py', offset: CODE.length, mode: 'line' as const, maxTokens: 4, temperature: 0 };
+    await assert.rejects(engine.request('complete', { ...req, documentLength: CODE.length + 9 }), (e: Error) => e.name === STALE_DOCUMENT && /has \d+ characters, the editor's \d+/.test(e.message));
+    const r = await engine.request('complete', { ...req, documentLength: CODE.length });
+    assert.ok(r.tokens > 0);
   });
 
   it('a cancelled completion rejects with CancelledError soon after the abort, and the engine keeps serving', async () => {

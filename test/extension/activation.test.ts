@@ -100,6 +100,22 @@ test('the first completion waits for the model without blocking; typing cancels;
   assert.match(log, /engine ready: tiny-parity-fixture/);
 });
 
+test("an edit that never reached the engine is caught by the document length: the text is sent again and the completion made", async () => {
+  const doc = new FakeDocument(Uri.file('/w/lost.ts'), 'typescript', SRC);
+  rec.textDocuments.push(doc);
+  events.open.fire(doc);
+  const provider = rec.inlineProviders[0].provider;
+  await provider.provideInlineCompletionItems(doc, doc.positionAt(doc.text.length), { triggerKind: 0 }, new CancellationTokenSource().token);
+  // the editor's text changes with no change event: the engine's copy is now out of date
+  doc.text += 'export const lost = ';
+  const before = rec.log.length;
+  await provider.provideInlineCompletionItems(doc, doc.positionAt(doc.text.length), { triggerKind: 0 }, new CancellationTokenSource().token);
+  const logged = rec.log.slice(before).join('\n');
+  assert.match(logged, /copy of file:\/\/\/w\/lost\.ts has \d+ characters, the editor's \d+; sending lost\.ts again/);
+  assert.match(logged, /completion lost\.ts@\d+: (new suggestion|nothing to show)/, 'the completion was made after the text was sent again');
+  assert.ok(!rec.messages.some((m) => m.level === 'error'), JSON.stringify(rec.messages));
+});
+
 test('clear caches and engine info run against the engine', async () => {
   await rec.commands.get('mambaComplete.clearCaches')!();
   assert.ok(rec.messages.some((m) => m.text.includes('caches cleared')));

@@ -145,6 +145,7 @@ export async function startCodeServer(tools: Tools, dirs: CodeServerDirs, folder
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     '--ignore-last-opened',
+    '--log', 'debug',
     ...commonArgs(dirs),
     folder,
   ];

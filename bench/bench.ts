@@ -123,8 +123,8 @@ async function main() {
     threads,
     runs,
     load_ms: Math.round(loadMs),
-    // the engine's long prefill: whichever of onnxruntime-web and the kernels measures faster at
-    // load (engineService.ts times 96 tokens; here T = 64 decides)
+    // the engine's long prefill: the kernels, unless more threads than theirs are allowed and
+    // onnxruntime-web then measures faster at load (engineService.ts times 96 tokens; here T = 64 decides)
     prefill_backend: enginePrefill === prefill ? 'onnxruntime-web' : `own kernels, ${kernels2 ? 2 : 1} thread${kernels2 ? 's' : ''}`,
     prefill_tokens_per_s: Object.fromEntries(enginePrefill.map((p) => [`T${p.T}`, Math.round(p.tokens_per_s)])),
     prefill_tokens_per_s_onnx: Object.fromEntries(prefill.map((p) => [`T${p.T}`, Math.round(p.tokens_per_s)])),

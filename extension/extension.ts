@@ -10,7 +10,7 @@ import { EngineClient } from '../engine/runtime/engineClient.ts';
 import { STALE_DOCUMENT } from '../engine/runtime/protocol.ts';
 import { COMMANDS } from './commands.ts';
 import { CompletionPipeline, type Outcome } from './completion/pipeline.ts';
-import { MambaInlineProvider } from './completion/inlineProvider.ts';
+import { documentLength, MambaInlineProvider } from './completion/inlineProvider.ts';
 import { Config } from './config.ts';
 import { DocumentSync, type SyncDocument } from './documentSync.ts';
 import { engineInitOptions, launchPaths } from './engineLaunch.ts';
@@ -95,7 +95,7 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
           // edits lost on the way: send the whole text again and ask once more
           log(`${(e as Error).message}; sending ${basename(req.uri)} again`);
           await sync.resend(asSyncDoc(doc));
-          return conn.request('complete', { ...req, documentLength: doc.getText().length }, { signal });
+          return conn.request('complete', { ...req, documentLength: documentLength(doc) }, { signal });
         }
       },
     },
@@ -255,7 +255,7 @@ export function deactivate(): void {
   // Subscriptions (the engine worker included) are disposed by VS Code.
 }
 
-/** One line for the output channel's debug level: what a completion request came to, and why. */
+/** One line for the output channel: what a completion request came to, and why. */
 function describeOutcome(o: Outcome): string {
   switch (o.kind) {
     case 'suggestion': return `${o.suggestion.fromCache ? 'cached' : 'new'} suggestion ${JSON.stringify(o.suggestion.text.slice(0, 80))}`;

@@ -50,7 +50,8 @@ async function main() {
       measured[name][`T${T}`] = (T / median(ms)) * 1000;
     }
   }
-  // the engine measures both at load and keeps the faster; T = 512 decides here
+  // the faster of the two, as the engine keeps (it times onnxruntime-web only when more threads
+  // than the kernels' are allowed, and the kernels won every measurement on 2); T = 512 decides here
   const prefillOn: 'onnx' | 'kernels' = measured.kernels.T512 > measured.onnx.T512 ? 'kernels' : 'onnx';
   const prefill = measured[prefillOn];
 

@@ -49,8 +49,6 @@ export interface KernelBackendOptions {
 }
 
 
-export type { DecodeSession };
-
 interface Matrix {
   w: number;
   s: number;

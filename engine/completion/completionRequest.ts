@@ -173,6 +173,13 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     // the state stays inside the backend while decoding where it can (no 3 MB copy per token);
     // the lane is held for the whole request, so nothing else runs on the backend in between
     const session = cache.backend.startDecode?.(state);
+    const advance = session
+      ? async (id: number) => session.step(id)
+      : async (id: number) => {
+        const r = await cache.backend.step(id, state);
+        state = r.state;
+        return r.logits;
+      };
     for (let n = 0; n < maxTokens; n++) {
       if (req.signal?.aborted) return cancelled();
       let scores = logits;
@@ -206,19 +213,10 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
         break;
       }
       if (n + 1 < maxTokens) {
-        if (session) {
-          logits = await cache.lane.run('foreground', async () => {
-            if (req.signal?.aborted) throw new AbortError();
-            return session.step(id);
-          });
-        } else {
-          const r = await cache.lane.run('foreground', () => {
-            if (req.signal?.aborted) throw new AbortError();
-            return cache.backend.step(id, state);
-          });
-          state = r.state;
-          logits = r.logits;
-        }
+        logits = await cache.lane.run('foreground', () => {
+          if (req.signal?.aborted) throw new AbortError();
+          return advance(id);
+        });
       }
     }
     if (!stop.stopped) {

@@ -32,8 +32,7 @@ export function documentInput(doc: vscode.TextDocument, pos: vscode.Position, op
     uri: doc.uri.toString(),
     languageId: doc.languageId,
     offset,
-    // a position past the last line is clamped to the end: the length without copying the text
-    documentLength: doc.offsetAt(new vscode.Position(doc.lineCount, 0)),
+    documentLength: documentLength(doc),
     textBefore: before,
     textAfter: doc.getText(new vscode.Range(pos, afterEnd)),
     linePrefix: line.slice(0, pos.character),
@@ -44,6 +43,11 @@ export function documentInput(doc: vscode.TextDocument, pos: vscode.Position, op
     explicit: opts.explicit,
     tabSize: opts.tabSize,
   };
+}
+
+/** UTF-16 length of the document: a position past the last line is clamped to its end, so no copy of the text is made */
+export function documentLength(doc: vscode.TextDocument): number {
+  return doc.offsetAt(new vscode.Position(doc.lineCount, 0));
 }
 
 function neighbour(doc: vscode.TextDocument, line: number, dir: 1 | -1): string {

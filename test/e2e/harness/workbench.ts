@@ -39,9 +39,19 @@ export class Workbench {
     // shown before filtering lists other files first)
     await this.page.locator('.quick-input-list .monaco-list-row.focused', { hasText: name }).waitFor();
     await this.page.keyboard.press('Enter');
-    await this.page.locator('.tabs-container .tab.active', { hasText: name }).waitFor();
+    const tab = this.page.locator('.tabs-container .tab.active', { hasText: name });
+    await tab.waitFor();
     await this.editor().locator('.view-lines').waitFor();
-    await this.page.waitForFunction(() => document.activeElement?.closest('.monaco-editor') !== null, undefined, { timeout: 10_000 });
+    // A webview beside the editor (the state view, with a tooltip locked by an earlier click) can
+    // take the focus back just after the editor got it: keys pressed then reach the webview, not
+    // the editor (seen: Ctrl+End and Enter lost, the text typed where the cursor last was). A
+    // click on the file's own tab focuses its editor and keeps the cursor; the focus must then stay.
+    await this.page.waitForTimeout(300);
+    await tab.click();
+    const inEditor = () => this.page.waitForFunction(() => document.activeElement?.closest('.monaco-editor') !== null, undefined, { timeout: 10_000 });
+    await inEditor();
+    await this.page.waitForTimeout(300);
+    await inEditor();
   }
 
   /** Quick Open's "go to line": the cursor lands at line:column (1-based). */

@@ -40,6 +40,15 @@ export interface DecodeSession {
 }
 
 /**
+ * The same for a backend whose work completes asynchronously (WebGPU: the state stays on the
+ * GPU, each step's logits come back through a buffer map).
+ */
+export interface AsyncDecodeSession {
+  step(token: number): Promise<Float32Array>;
+  state(): Promise<RecurrentState>;
+}
+
+/**
  * What a compute backend (wasm via onnxruntime-web, own wasm kernels, webgpu) provides.
  * Pure functions of (tokens, state): the input state is never modified.
  */
@@ -48,6 +57,6 @@ export interface Backend {
   prefill(tokens: Int32Array, state: RecurrentState, opts?: PrefillOptions): Promise<PrefillResult>;
   step(token: number, state: RecurrentState): Promise<StepResult>;
   /** where the backend has one: a decode session from this state (it ends any earlier session) */
-  readonly startDecode?: (state: RecurrentState) => DecodeSession;
+  readonly startDecode?: (state: RecurrentState) => DecodeSession | AsyncDecodeSession;
   dispose(): Promise<void>;
 }

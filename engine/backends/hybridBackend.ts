@@ -1,5 +1,5 @@
 import type { RecurrentState } from '../model/recurrentState.ts';
-import type { Backend, DecodeSession, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
+import type { AsyncDecodeSession, Backend, DecodeSession, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
 
 /**
  * Long inputs through a chunked-SSD prefill (matmul-bound, parallel over tokens), short inputs and
@@ -8,7 +8,7 @@ import type { Backend, DecodeSession, PrefillOptions, PrefillResult, StepResult 
  */
 export class HybridBackend implements Backend {
   readonly name: string;
-  readonly startDecode?: (state: RecurrentState) => DecodeSession;
+  readonly startDecode?: (state: RecurrentState) => DecodeSession | AsyncDecodeSession;
   constructor(
     private readonly chunked: Backend,
     private readonly recurrent: Backend,

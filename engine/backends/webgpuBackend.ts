@@ -4,13 +4,14 @@
  * fp32 throughout. Works with the browser's `navigator.gpu` and with the `webgpu` npm package
  * (Dawn) in Node.
  *
- * The recurrent state lives on the GPU in one resident "live" state (conv + ssm buffers). The
- * `Backend` methods (pure functions of (tokens, state)) upload the given state, run, and read the
- * new state back; the resident methods (`prefillResident`, `stepResident`) run on the live state
- * and read back only the logits, with `readState` / `loadState` to take or restore a checkpoint.
- * Calls are serialized: the live state is shared.
+ * The recurrent state lives on the GPU in two resident slots (conv + ssm buffers each). The
+ * `Backend` methods (pure functions of (tokens, state)) upload the given state into the scratch
+ * slot, run, and read the new state back; the resident methods (`prefillResident`,
+ * `stepResident`, and the decode session of `startDecode`) run on the live slot and read back
+ * only the logits, with `readState` / `loadState` to take or restore a checkpoint. Calls are
+ * serialized (one queue), so the two slots never run at once.
  */
-import type { Backend, Diagnostics, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
+import type { AsyncDecodeSession, Backend, Diagnostics, PrefillOptions, PrefillResult, StepResult } from './backend.ts';
 import type { ModelBundle } from '../bundle/loadBundle.ts';
 import type { ModelShape } from '../model/config.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
@@ -62,9 +63,13 @@ export class WebGpuBackend implements Backend {
   private emb!: GPUBuffer;
   private lmHead!: GPUBuffer;
   private normF!: GPUBuffer;
-  /** the live recurrent state */
+  /** the slot the job in progress runs on (set at the start of each job) */
   private convState!: GPUBuffer;
   private ssmState!: GPUBuffer;
+  /** the live (resident) slot and the scratch slot of the pure Backend methods */
+  private liveSlot!: { conv: GPUBuffer; ssm: GPUBuffer };
+  private scratchSlot!: { conv: GPUBuffer; ssm: GPUBuffer };
+  private sessionId = 0;
   private act: Activations | null = null;
   private readonly uniforms = new Map<string, GPUBuffer>();
   private readonly bindCache = new Map<string, GPUBindGroup>();
@@ -83,16 +88,21 @@ export class WebGpuBackend implements Backend {
   /** channels per gated-RMSNorm group */
   private normGroup = 0;
 
-  private constructor(readonly device: GPUDevice, readonly shape: ModelShape, readonly adapterInfo: string) {}
+  private constructor(readonly device: GPUDevice, readonly shape: ModelShape, readonly adapterInfo: string, readonly software: boolean) {}
+
+  /** why the device stopped working, once it has (then every call rejects with it) */
+  get lostReason(): string | null {
+    return this.lost;
+  }
 
   /**
    * `gpu`: navigator.gpu in a browser, or `create([])` of the `webgpu` npm package in Node.
    * Throws with the reason when there is no adapter (callers fall back to wasm).
    */
-  static async create(bundle: ModelBundle, opts: { gpu?: GPU; parallelScanMinTokens?: number } = {}): Promise<WebGpuBackend> {
+  static async create(bundle: ModelBundle, opts: { gpu?: GPU; adapter?: GPUAdapter; parallelScanMinTokens?: number } = {}): Promise<WebGpuBackend> {
     const gpu = opts.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
     if (!gpu) throw new Error('WebGPU is not available here (no navigator.gpu)');
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const adapter = opts.adapter ?? (await gpu.requestAdapter({ powerPreference: 'high-performance' }));
     if (!adapter) throw new Error('WebGPU: no GPU adapter found');
     const lim = adapter.limits;
     const device = await adapter.requestDevice({
@@ -102,11 +112,11 @@ export class WebGpuBackend implements Backend {
         maxStorageBuffersPerShaderStage: Math.min(10, lim.maxStorageBuffersPerShaderStage),
       },
     });
-    const info = adapter.info ? `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`.trim() : 'adapter';
-    const b = new WebGpuBackend(device, bundle.shape, info);
+    const info = describeAdapter(adapter);
+    const b = new WebGpuBackend(device, bundle.shape, info, isSoftwareAdapter(adapter));
     // Dawn's instance must outlive the device: in Node, a collected GPU object takes the device down with it
     b.keepAlive = [gpu, adapter];
-    if (/swiftshader|cpu/i.test(info) || (adapter.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter) b.parallelScanMinT = Infinity;
+    if (b.software) b.parallelScanMinT = Infinity;
     if (opts.parallelScanMinTokens !== undefined) b.parallelScanMinT = opts.parallelScanMinTokens;
     device.lost.then((l) => { b.lost = `WebGPU device lost: ${l.message}`; });
     device.pushErrorScope('validation');
@@ -151,8 +161,13 @@ export class WebGpuBackend implements Backend {
         gateNorm: up(`${p}mixer.norm.weight`), outProj: up(`${p}mixer.out_proj.weight`),
       });
     }
-    this.convState = this.buffer(4 * shape.layers * shape.convStatePerLayer, 'convState');
-    this.ssmState = this.buffer(4 * shape.layers * shape.ssmStatePerLayer, 'ssmState');
+    const slot = (name: string) => ({
+      conv: this.buffer(4 * shape.layers * shape.convStatePerLayer, `${name}.convState`),
+      ssm: this.buffer(4 * shape.layers * shape.ssmStatePerLayer, `${name}.ssmState`),
+    });
+    this.liveSlot = slot('live');
+    this.scratchSlot = slot('scratch');
+    this.useSlot(this.liveSlot);
   }
 
   private buffer(bytes: number, label: string): GPUBuffer {
@@ -249,11 +264,37 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Runs tokens through the model from the live state, updating it. */
-  run(tokens: Int32Array, opts: RunOptions = {}): Promise<RunResult> {
-    const job = this.queue.then(() => this.runNow(tokens, opts));
+  private useSlot(s: { conv: GPUBuffer; ssm: GPUBuffer }): void {
+    this.convState = s.conv;
+    this.ssmState = s.ssm;
+  }
+
+  /** queues a job (one at a time: the activations and the slots are shared) */
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const job = this.queue.then(() => {
+      if (this.lost) throw new Error(this.lost);
+      return fn();
+    });
     this.queue = job.catch(() => undefined);
     return job;
+  }
+
+  private writeState(state: RecurrentState): void {
+    const { layers, convStatePerLayer, ssmStatePerLayer } = this.shape;
+    if (state.conv.length !== layers * convStatePerLayer || state.ssm.length !== layers * ssmStatePerLayer) {
+      throw new Error(`webgpu backend: state of ${state.conv.length} + ${state.ssm.length} values, the model's is ${layers * convStatePerLayer} + ${layers * ssmStatePerLayer}`);
+    }
+    this.device.queue.writeBuffer(this.convState, 0, state.conv.buffer, state.conv.byteOffset, state.conv.byteLength);
+    this.device.queue.writeBuffer(this.ssmState, 0, state.ssm.buffer, state.ssm.byteOffset, state.ssm.byteLength);
+  }
+
+  /** Runs tokens through the model from the live state, updating it. */
+  run(tokens: Int32Array, opts: RunOptions = {}): Promise<RunResult> {
+    this.sessionId++; // the live slot changes under any decode session
+    return this.enqueue(() => {
+      this.useSlot(this.liveSlot);
+      return this.runNow(tokens, opts);
+    });
   }
 
   private async runNow(tokens: Int32Array, opts: RunOptions): Promise<RunResult> {
@@ -330,7 +371,9 @@ export class WebGpuBackend implements Backend {
    * time (dispatches back to back); a real step adds submit + readback round trips to it.
    */
   async timeBatchedSteps(token: number, n: number): Promise<{ encodeMs: number; totalMs: number }> {
-    const job = this.queue.then(async () => {
+    this.sessionId++;
+    return this.enqueue(async () => {
+      this.useSlot(this.liveSlot);
       const a = this.activations(1);
       this.device.queue.writeBuffer(a.tok, 0, Uint32Array.of(token));
       await this.device.queue.onSubmittedWorkDone();
@@ -345,14 +388,16 @@ export class WebGpuBackend implements Backend {
       await this.device.queue.onSubmittedWorkDone();
       return { encodeMs: t1 - t0, totalMs: performance.now() - t0 };
     });
-    this.queue = job.catch(() => undefined);
-    return job;
   }
 
-  /** Replaces the live state (a checkpoint restore). */
-  loadState(state: RecurrentState): void {
-    this.device.queue.writeBuffer(this.convState, 0, state.conv.buffer, state.conv.byteOffset, state.conv.byteLength);
-    this.device.queue.writeBuffer(this.ssmState, 0, state.ssm.buffer, state.ssm.byteOffset, state.ssm.byteLength);
+  /** Replaces the live state (a checkpoint restore), after the calls queued before it. */
+  loadState(state: RecurrentState): Promise<void> {
+    this.sessionId++;
+    const copy = { conv: state.conv.slice(), ssm: state.ssm.slice() };
+    return this.enqueue(async () => {
+      this.useSlot(this.liveSlot);
+      this.writeState(copy);
+    });
   }
 
   /** Reads the live state back (a checkpoint to store). */
@@ -372,13 +417,32 @@ export class WebGpuBackend implements Backend {
 
   async prefill(tokens: Int32Array, state: RecurrentState, opts: PrefillOptions = {}): Promise<PrefillResult> {
     opts.signal?.throwIfAborted();
-    const job = this.queue.then(() => {
-      this.loadState(state);
+    const r = await this.enqueue(() => {
+      this.useSlot(this.scratchSlot);
+      this.writeState(state);
       return this.runNow(tokens, { allLogits: opts.allLogits, diagnostics: opts.diagnostics, readState: true });
     });
-    this.queue = job.catch(() => undefined);
-    const r = await job;
     return { logits: r.logits, state: r.state!, diagnostics: r.diagnostics };
+  }
+
+  /**
+   * Decoding with the state resident on the GPU (live slot): `state` is uploaded once, each step
+   * reads back only the logits. One session at a time: a later startDecode (or a resident call)
+   * ends this one, and its methods then reject. prefill and step may run meanwhile (scratch slot).
+   */
+  startDecode(state: RecurrentState): AsyncDecodeSession {
+    const id = ++this.sessionId;
+    let pending: RecurrentState | null = { conv: state.conv.slice(), ssm: state.ssm.slice() };
+    const inSession = <T>(fn: () => Promise<T>) => this.enqueue(() => {
+      if (id !== this.sessionId) throw new Error('webgpu backend: this decode session was ended by a later one');
+      this.useSlot(this.liveSlot);
+      if (pending) { this.writeState(pending); pending = null; }
+      return fn();
+    });
+    return {
+      step: (token) => inSession(async () => (await this.runNow(Int32Array.of(token), {})).logits),
+      state: () => inSession(async () => (await this.runNow(new Int32Array(0), { readState: true })).state!),
+    };
   }
 
   async step(token: number, state: RecurrentState): Promise<StepResult> {
@@ -388,6 +452,18 @@ export class WebGpuBackend implements Backend {
 
   async dispose(): Promise<void> {
     await this.queue.catch(() => undefined);
+    this.lost ??= 'webgpu backend disposed';
     this.device.destroy();
   }
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return i ? [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ').trim() || 'WebGPU adapter' : 'WebGPU adapter';
+}
+
+/** a CPU implementation (SwiftShader, llvmpipe, WARP): correct but slower than the wasm kernels */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const i = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return !!i?.isFallbackAdapter || !!(adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|software|\bcpu\b/i.test(describeAdapter(adapter));
 }

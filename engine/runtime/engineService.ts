@@ -6,6 +6,7 @@
 import { HybridBackend } from '../backends/hybridBackend.ts';
 import { KernelBackend } from '../backends/kernelBackend.ts';
 import { OnnxBackend } from '../backends/onnxBackend.ts';
+import { chooseWebGpu, GpuOrWasmBackend, type GpuSource, type WebGpuChoice } from '../backends/webgpu/selectWebGpu.ts';
 import type { BundleFiles } from '../bundle/bundleFiles.ts';
 import { loadBundle, type ModelBundle } from '../bundle/loadBundle.ts';
 import { ByteLevelTokenizer } from '../cache/byteLevelTokenizer.ts';
@@ -28,6 +29,8 @@ export interface EngineEnvironment {
   bundleFiles(modelPath: string): BundleFiles;
   /** the kernels' module: the threaded build (shared memory, a helper thread) or the single-threaded one */
   kernelWasm(threaded: boolean, path?: string): Promise<KernelWasmSource>;
+  /** navigator.gpu (a browser) or Dawn (Node); absent where this build has no WebGPU */
+  gpu?: GpuSource;
 }
 
 interface Loaded {
@@ -64,6 +67,15 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
     const t0 = performance.now();
     const bundle = await loadBundle(env.bundleFiles(o.modelPath), { loadStepGraph: false });
     const { kernels, kernelThreads } = await createKernels(bundle, o);
+    // WebGPU first where asked for (or 'auto'): tried once, never in a loop; see selectWebGpu.ts
+    const gpuChoice: WebGpuChoice | null = o.backend === 'wasm' ? null : await chooseWebGpu(o.backend, bundle, env.gpu, kernels);
+    if (gpuChoice?.backend) {
+      const backend = new GpuOrWasmBackend(gpuChoice.backend, kernels, (why) => events.emit('log', { level: 'warn', message: why }));
+      return finish(o, t0, bundle, backend, kernels, {
+        backend: `webgpu: ${gpuChoice.adapter} (WGSL kernels, f32 weights)${gpuChoice.probe ? `; probe ${gpuChoice.probe.webgpu.ms} ms against wasm ${gpuChoice.probe.wasm.ms} ms` : ''}`,
+        granule: bundle.config.chunk_size,
+      });
+    }
     const rates = { kernels: await prefillRate(kernels, bundle.shape), onnx: undefined as number | undefined };
     // Long prefills go to whichever is faster: onnxruntime's chunked SSD on `threads` threads, or
     // the kernels' blocked recurrence. With no more threads than the kernels use, the kernels won
@@ -80,6 +92,17 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       }
     }
     const backend = onnx ? new HybridBackend(onnx, kernels, MIN_CHUNKED_TOKENS) : kernels;
+    const wasmName = onnx
+      ? `wasm: onnxruntime-web prefill (${o.threads} thread${o.threads === 1 ? '' : 's'}, ${rates.onnx} tok/s) + own kernels decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`
+      : `wasm: own kernels prefill (${rates.kernels} tok/s${rates.onnx === undefined ? '' : `; onnxruntime-web measured ${rates.onnx}`}) and decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`;
+    return finish(o, t0, bundle, backend, kernels, {
+      backend: gpuChoice?.note ? `${wasmName}; ${gpuChoice.note}` : wasmName,
+      granule: onnx ? bundle.config.chunk_size : 16,
+      fallbackReason: gpuChoice?.fallbackReason,
+    });
+  }
+
+  function finish(o: EngineInitOptions, t0: number, bundle: ModelBundle, backend: Backend, kernels: KernelBackend, how: { backend: string; granule: number; fallbackReason?: string }): Loaded {
     const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object);
     const cache = new StateCache({
       backend,
@@ -87,7 +110,7 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       shape: bundle.shape,
       budgetBytes: o.memoryBudgetBytes,
       placement: { minSpacing: o.checkpointSpacing },
-      prefillGranule: onnx ? bundle.config.chunk_size : 16,
+      prefillGranule: how.granule,
       onScanError: (e) => events.emit('log', { level: 'warn', message: `background scan: ${e.message}` }),
       onProgress: (p) => {
         const rec = cache.store.doc(p.docId);
@@ -97,15 +120,13 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
     const parameters = bundle.weights.index.tensors.filter((t) => !t.name.endsWith('.scale')).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
     const info: EngineInfo = {
       model: bundle.manifest.name,
-      backend: onnx
-        ? `wasm: onnxruntime-web prefill (${o.threads} thread${o.threads === 1 ? '' : 's'}, ${rates.onnx} tok/s) + own kernels decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`
-        : `wasm: own kernels prefill (${rates.kernels} tok/s${rates.onnx === undefined ? '' : `; onnxruntime-web measured ${rates.onnx}`}) and decode (i8, ${kernelThreads} thread${kernelThreads === 1 ? '' : 's'})`,
+      backend: how.backend,
       weightsDtype: bundle.manifest.weights_dtype,
       parameters,
       stateBytes: stateBytes(bundle.shape),
       loadMs: Math.round(performance.now() - t0),
       vocabSize: bundle.shape.vocab,
-      fallbackReason: o.backend === 'webgpu' ? 'the webgpu backend is not available in this build; using wasm' : undefined,
+      fallbackReason: how.fallbackReason,
     };
     return { bundle, cache, kernels, info };
   }
@@ -251,6 +272,7 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
         cacheBytes: s.bytes,
         budgetBytes: s.budget,
         lastCompletion,
+        backendCalls: cache.backend instanceof GpuOrWasmBackend ? { ...cache.backend.calls } : undefined,
       };
     },
 

@@ -148,6 +148,8 @@ export interface EngineStats {
   cacheBytes: number;
   budgetBytes: number;
   lastCompletion?: CompletionResult;
+  /** with the webgpu backend: model calls that ran on the GPU, and on wasm (after a lost device) */
+  backendCalls?: { webgpu: number; wasm: number };
 }
 
 export interface OpenResult {

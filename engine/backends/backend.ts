@@ -14,10 +14,19 @@ export interface PrefillOptions {
   diagnostics?: boolean;
   /** stops a long prefill between calls (within one call of at most a few hundred tokens) */
   signal?: AbortSignal;
+  /**
+   * Background work: a backend that prefills in blocks lets the event loop run between them and
+   * stops early when this returns true (a completion request arrived), so a request waits for
+   * one block instead of a whole background chunk. The result then says how many tokens it took.
+   */
+  yieldWhen?: () => boolean;
 }
 
 export interface PrefillResult {
+  /** empty when the prefill stopped early (yieldWhen) */
   logits: Float32Array;
+  /** tokens consumed when the prefill stopped early on yieldWhen (absent: all of them) */
+  consumed?: number;
   state: RecurrentState;
   diagnostics?: Diagnostics;
 }

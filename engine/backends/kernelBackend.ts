@@ -21,6 +21,7 @@ import type { RecurrentState } from '../model/recurrentState.ts';
 import { halfToFloat, type Weights } from '../bundle/weightsFile.ts';
 import { KernelModule, readKernelWasm, type KernelWasmSource } from '../kernels/kernelModule.ts';
 import { startHelperThread, type HelperThread } from '../kernels/helperThread.ts';
+import { nextMacrotask } from '../runtime/eventLoop.ts';
 import { LAYER_FIELDS, MODEL_FIELDS, QUANT, writeStruct, type LayerFields, type ModelFields } from '../kernels/modelLayout.ts';
 
 export type KernelPrecision = 'f32' | 'i8';
@@ -204,6 +205,11 @@ export class KernelBackend implements Backend {
       ? { dt: new Float32Array(T * layers * heads), stateNorm: new Float32Array(T * layers) }
       : undefined;
     for (let t0 = 0; t0 < T; t0 += PREFILL_BLOCK) {
+      if (t0 > 0 && opts.yieldWhen) {
+        // the lane keeps other jobs off the backend while this one waits, so the state buffers stay ours
+        await nextMacrotask();
+        if (opts.yieldWhen()) return { logits: new Float32Array(0), state: this.readState(), consumed: t0, diagnostics: trimDiagnostics(diagnostics, t0, this.shape) };
+      }
       const n = Math.min(PREFILL_BLOCK, T - t0);
       const last = t0 + n === T;
       k.u32(this.tokens, n).set(tokens.subarray(t0, t0 + n));
@@ -351,4 +357,9 @@ function placeMatrix(k: KernelModule, weights: Weights, name: string, rows: numb
     for (let c = 0; c < cols; c++) q[r * stride + c] = Math.max(-127, Math.min(127, Math.round(row[c] / scale)));
   }
   return { w, s };
+}
+
+/** the diagnostics of the first T tokens */
+function trimDiagnostics(d: Diagnostics | undefined, T: number, shape: ModelShape): Diagnostics | undefined {
+  return d && { dt: d.dt.slice(0, T * shape.layers * shape.heads), stateNorm: d.stateNorm.slice(0, T * shape.layers) };
 }

@@ -134,8 +134,14 @@ export class BackgroundScan {
     let ms = 0;
     const r = await cache.lane.run('background', () => {
       const t0 = performance.now();
-      return cache.backend.prefill(ids, state!).finally(() => (ms = performance.now() - t0));
+      return cache.backend.prefill(ids, state!, { yieldWhen: () => cache.lane.foregroundWanted }).finally(() => (ms = performance.now() - t0));
     });
+    // a request arrived mid-chunk: the backend stopped after a block, keep what it computed
+    const done = r.consumed ?? ids.length;
+    if (done < ids.length) {
+      if (done > 0 && !doc.closed && cache.changedSince(doc, version) >= from + done) doc.running = { pos: from + done, state: r.state };
+      return;
+    }
     if (ms > 0) {
       const perToken = ms / ids.length;
       const g = this.o.granule;

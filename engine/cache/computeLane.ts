@@ -37,6 +37,11 @@ export class ComputeLane {
     };
   }
 
+  /** a foreground request is waiting or in progress: background work should step aside */
+  get foregroundWanted(): boolean {
+    return this.pendingForeground > 0 || this.holds > 0;
+  }
+
   run<T>(priority: Priority, fn: () => Promise<T>): Promise<T> {
     if (priority === 'foreground') this.pendingForeground++;
     return new Promise<T>((resolve, reject) => {

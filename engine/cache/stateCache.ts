@@ -139,7 +139,7 @@ export class StateCache {
     if (opts.warmup !== false) {
       this.scan = new BackgroundScan(this, {
         chunkTokens: opts.warmupChunkTokens ?? 64,
-        targetChunkMs: opts.targetChunkMs ?? 100,
+        targetChunkMs: opts.targetChunkMs ?? 250,
         granule: opts.prefillGranule ?? 16,
         onProgress: opts.onProgress,
         onError: opts.onScanError,

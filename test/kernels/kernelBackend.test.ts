@@ -270,3 +270,28 @@ test('bad input is refused with a message naming the problem', async () => {
   await assert.rejects(backend.step(1, emptyState(backend.shape)), /after dispose/);
   assert.throws(() => new KernelBackend(config, weights, { wasm: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]) }), /rebuild it/);
 });
+
+test('a background prefill stops after a block when yieldWhen says so, with the state of the tokens it took', async () => {
+  const { config, weights } = bundle(TINY);
+  const backend = await KernelBackend.create(config, weights, { precision: 'f32' });
+  try {
+    const toks = tokens(70, TINY.vocab, 5);
+    const start = emptyState(backend.shape);
+    let checks = 0;
+    const stopped = await backend.prefill(toks, start, { yieldWhen: () => ++checks >= 2 });
+    assert.equal(checks, 2, 'checked between blocks, not before the first');
+    assert.equal(stopped.consumed, 32, 'two blocks of 16 ran before it stopped');
+    assert.equal(stopped.logits.length, 0);
+    const first32 = await backend.prefill(toks.subarray(0, 32), start);
+    assert.equal(maxAbsDiff(stopped.state.ssm, first32.state.ssm), 0);
+    assert.equal(maxAbsDiff(stopped.state.conv, first32.state.conv), 0);
+    // resuming from the partial state gives what one prefill of all tokens gives
+    const rest = await backend.prefill(toks.subarray(32), stopped.state);
+    const whole = await backend.prefill(toks, start, { yieldWhen: () => false });
+    assert.equal(whole.consumed, undefined);
+    assert.equal(maxAbsDiff(rest.logits, whole.logits), 0);
+    assert.equal(maxAbsDiff(rest.state.ssm, whole.state.ssm), 0);
+  } finally {
+    await backend.dispose();
+  }
+});

@@ -42,7 +42,7 @@ export const DEFAULT_SETTINGS: Settings = {
   threads: 0,
   memoryBudgetMB: 256,
   checkpointSpacing: 64,
-  suffixWindowTokens: 48,
+  suffixWindowTokens: 0,
   modelPath: BUNDLED_MODEL_PATH,
 };
 

@@ -31,7 +31,7 @@ export interface CompletionRequest {
   /**
    * most suffix tokens appended per request: the tail is prefilled on every request, so it is
    * the largest fixed cost of a completion; default 62 single-line, 126 multi-line (with the two
-   * markers, one or two prefill chunks of 64)
+   * markers, one or two prefill chunks of 64); 0: the prefix alone, as fim: false
    */
   suffixTokens?: number;
   mode?: CompletionMode;
@@ -143,7 +143,9 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     cache.setCursor(req.docId, cursor);
     // 2. state
     const suffix = req.suffix ?? text.slice(cursor, cursor + 4096);
-    const fim = req.fim !== false && suffix.trim().length > 0;
+    const suffixWindow = req.suffixTokens ?? (mode === 'single-line' ? 62 : 126);
+    // a window of 0 tokens asks for the prefix alone (not an empty fill-in-the-middle prompt)
+    const fim = req.fim !== false && suffixWindow > 0 && suffix.trim().length > 0;
     const st = await cache.stateAt(req.docId, healed.boundary, { signal: req.signal, withLogits: !fim, live: true });
     result.reread = st.reread;
     result.timings.stateMs = performance.now() - t0;
@@ -152,7 +154,7 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     // 3. prompt: the backend never modifies its input state, so this runs on a fork
     if (fim) {
       const t1 = performance.now();
-      const { tail } = buildFimTail(tokenizer, suffix, req.suffixTokens ?? (mode === 'single-line' ? 62 : 126));
+      const { tail } = buildFimTail(tokenizer, suffix, suffixWindow);
       if (req.signal?.aborted) return cancelled();
       const r = await cache.lane.run('foreground', () => cache.backend.prefill(tail, st.state));
       state = r.state;

@@ -172,3 +172,17 @@ test('typing at the cursor advances the live state by the new tokens only', asyn
     cache.dispose();
   }
 });
+
+test('a suffix window of 0 tokens is the prefix-only prompt, not an empty fill-in-the-middle one', async () => {
+  const cache = new StateCache({ backend: model.backend, tokenizer: tok, shape: model.backend.shape, warmup: false, precision: 'f32' });
+  cache.open('a', SAMPLE_CODE);
+  const cursor = SAMPLE_CODE.indexOf('\n', SAMPLE_CODE.indexOf('let count'));
+  assert.ok(SAMPLE_CODE.slice(cursor).trim().length > 0, 'the cursor has text after it');
+  const zero = await requestCompletion(cache, { docId: 'a', cursor, suffixTokens: 0, maxTokens: 8, mode: 'multi-line' }).result;
+  const prefixOnly = await requestCompletion(cache, { docId: 'a', cursor, fim: false, maxTokens: 8, mode: 'multi-line' }).result;
+  const withSuffix = await requestCompletion(cache, { docId: 'a', cursor, suffixTokens: 8, maxTokens: 8, mode: 'multi-line' }).result;
+  assert.equal(zero.promptTokens, 0);
+  assert.deepEqual(zero.tokens, prefixOnly.tokens);
+  assert.equal(withSuffix.promptTokens, 10, 'the markers and 8 suffix tokens');
+  cache.dispose();
+});

@@ -1,0 +1,132 @@
+/**
+ * What the fill-in-the-middle suffix window buys a single-line completion, and what it costs.
+ * The window is prefilled on every request (after the cached prefix state), so it is the largest
+ * fixed cost of a completion; this measures whether its quality pays for it, on real files.
+ *
+ *   npm run bench:suffix [-- --samples 40] [-- --windows 0,16,32,62] [-- --json]
+ *
+ * Samples: a line with at least 8 non-blank characters; the cursor at a random character after
+ * its indentation; the rest of that line removed (what the user is about to type) and asked for.
+ * Window 0 = prefix only (no FIM). Metrics per window: exact match of the completion with the
+ * removed rest (trailing blanks ignored), edit similarity (1 - Levenshtein / longer length),
+ * empty suggestions, and the request's median time on this machine.
+ */
+import * as os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { KernelBackend } from '../engine/backends/kernelBackend.ts';
+import { loadBundle } from '../engine/bundle/loadBundle.ts';
+import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
+import { ByteLevelTokenizer } from '../engine/cache/byteLevelTokenizer.ts';
+import { StateCache } from '../engine/cache/stateCache.ts';
+import { requestCompletion } from '../engine/completion/completionRequest.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+};
+const json = args.includes('--json');
+const samplesPerFile = Number(flag('--samples', '40'));
+const windows = flag('--windows', '0,16,32,62').split(',').map(Number);
+const modelDir = flag('--model', 'models/mamba2-code-28m');
+
+/** real source files of this machine, one or two per language that it has */
+const FILES = [
+  'node_modules/onnxruntime-common/lib/inference-session.ts',
+  'node_modules/@azure/msal-common/src/cache/CacheManager.ts',
+  'node_modules/commander/lib/command.js',
+  'node_modules/markdown-it/lib/renderer.mjs',
+  '/usr/lib/python3.11/argparse.py',
+  '/usr/lib/python3.11/json/decoder.py',
+].filter((f) => existsSync(f));
+
+function rng(s: number) {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+async function main() {
+  const bundle = await loadBundle(nodeBundleFiles(modelDir), {});
+  const backend = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: 2 });
+  const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object, {});
+  const stats = new Map<number, { em: number; sim: number; empty: number; ms: number[]; n: number }>();
+  for (const w of windows) stats.set(w, { em: 0, sim: 0, empty: 0, ms: [], n: 0 });
+  const r = rng(7);
+  for (const file of FILES) {
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const starts: number[] = [];
+    let off = 0;
+    for (const l of lines) { starts.push(off); off += l.length + 1; }
+    const candidates = lines.map((l, i) => i).filter((i) => lines[i].trim().length >= 8);
+    const picked = new Set<number>();
+    while (picked.size < Math.min(samplesPerFile, candidates.length)) picked.add(candidates[Math.floor(r() * candidates.length)]);
+    const cache = new StateCache({ backend, tokenizer, shape: bundle.shape, warmup: false });
+    cache.open(file, text);
+    for (const i of [...picked].sort((a, b) => a - b)) {
+      const line = lines[i];
+      const indent = line.length - line.trimStart().length;
+      const col = indent + 1 + Math.floor(r() * (line.trimEnd().length - indent - 1));
+      const cursor = starts[i] + col;
+      const want = line.slice(col).trimEnd();
+      cache.edit(file, { start: cursor, end: starts[i] + line.length, text: '' });
+      // the state at the cursor first (untimed), so every window's request starts from it
+      await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 1, fim: false }).result;
+      for (const w of windows) {
+        const t0 = performance.now();
+        const res = await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 16, fim: w > 0, suffixTokens: w }).result;
+        const ms = performance.now() - t0;
+        const got = res.text.trimEnd();
+        const s = stats.get(w)!;
+        s.n++;
+        s.ms.push(ms);
+        if (got === want) s.em++;
+        if (got.trim() === '') s.empty++;
+        s.sim += 1 - levenshtein(got, want) / Math.max(1, got.length, want.length);
+      }
+      cache.edit(file, { start: cursor, end: cursor, text: line.slice(col) });
+    }
+    cache.dispose();
+    if (!json) console.error(`${file}: ${picked.size} samples`);
+  }
+  const rows = windows.map((w) => {
+    const s = stats.get(w)!;
+    return { suffix_window: w === 0 ? 'none (prefix only)' : w, samples: s.n, exact_match_pct: round((100 * s.em) / s.n), edit_similarity_pct: round((100 * s.sim) / s.n), empty_pct: round((100 * s.empty) / s.n), request_p50_ms: round(median(s.ms)) };
+  });
+  const out = { model: bundle.manifest.name, backend: backend.name, files: FILES, rows, machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, load_average_at_end: os.loadavg().map((v) => round(v, 2)) }, date: new Date().toISOString() };
+  if (json) console.log(JSON.stringify(out, null, 2));
+  else {
+    console.log(`model ${out.model}, ${out.backend}, ${out.machine.cpu} x${out.machine.cores}; files: ${FILES.join(', ')}`);
+    console.log('| suffix window | samples | exact match % | edit similarity % | empty % | request p50 ms |\n|---|---|---|---|---|---|');
+    for (const x of rows) console.log(`| ${x.suffix_window} | ${x.samples} | ${x.exact_match_pct} | ${x.edit_similarity_pct} | ${x.empty_pct} | ${x.request_p50_ms} |`);
+  }
+  await backend.dispose();
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});

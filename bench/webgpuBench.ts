@@ -10,9 +10,11 @@
  * per step split: `gpu_ms` = wall time per step of many steps recorded into one command buffer
  * (the GPU's own time); `overhead_ms` = decode step wall time minus that (encode, submit,
  * map/readback round trip).
+ * `--kernels legacy` measures the kernels of the first version (sequential scan for prefill,
+ * one thread per output row in the decode GEMV, unfused norms) for comparison.
  */
 import { loadavg } from 'node:os';
-import { WebGpuBackend } from '../engine/backends/webgpuBackend.ts';
+import { WebGpuBackend, type WebGpuKernelOptions } from '../engine/backends/webgpuBackend.ts';
 import { nodeGpu } from '../engine/backends/webgpu/nodeGpu.ts';
 import { loadBundle, type ModelBundle } from '../engine/bundle/loadBundle.ts';
 import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
@@ -68,7 +70,9 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
   }
   const t0 = performance.now();
   const bundle = argFlag(args, '--random', '') === 'mamba2-130m' ? randomBundle130m() : await loadBundle(nodeBundleFiles(modelDir), { loadStepGraph: false });
-  const gpu = await WebGpuBackend.create(bundle, { gpu: found.gpu });
+  const kernels = argFlag(args, '--kernels', 'default');
+  const kernelOpts: WebGpuKernelOptions = kernels === 'legacy' ? { parallelScanMinTokens: 16, chunkedScanMinTokens: Infinity, fusedDecode: false } : {};
+  const gpu = await WebGpuBackend.create(bundle, { gpu: found.gpu, adapter: found.adapter, ...kernelOpts });
   const loadMs = performance.now() - t0;
   const { shape } = bundle;
   log(`model ${bundle.manifest.name}, weights ${bundle.manifest.weights_dtype} (uploaded as f32), adapter: ${gpu.adapterInfo}, load ${loadMs.toFixed(0)} ms`);
@@ -129,6 +133,7 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
     model: bundle.manifest.name,
     weights: bundle.manifest.weights_dtype,
     backend: 'webgpu',
+    kernels,
     adapter: gpu.adapterInfo,
     runs,
     load_ms: Math.round(loadMs),

@@ -6,8 +6,11 @@ xz -dc node.xz > node && chmod +x node
 xz -dc dawn.node.xz > run/node_modules/webgpu/dist/linux-x64/dawn.node
 cd ..
 for j in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do [ -f $j ] && export VK_DRIVER_FILES=$j VK_ICD_FILENAMES=$j && break; done
-echo "ICD=$VK_DRIVER_FILES"; nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv
+echo "ICD=$VK_DRIVER_FILES"; nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv | tee $OUT/gpu.txt
 N=.gpubench/node; B=.gpubench/run/bench.mjs
 timeout 60 $N $B parity 2>&1 | grep -v XDG | tee $OUT/parity.txt
-timeout 120 $N $B --backend webgpu --json --model models/mamba2-code-28m --prefill-lengths 64,512,2048 2>&1 | grep -v XDG | tee $OUT/bundled.txt
-timeout 150 $N $B --backend webgpu --json --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m.txt
+timeout 90 $N $B --backend webgpu --json --model models/mamba2-code-28m --prefill-lengths 64,512,2048 2>&1 | grep -v XDG | tee $OUT/bundled.txt
+timeout 90 $N $B --backend webgpu --json --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m.txt
+# the first version's kernels, same machine, for comparison
+timeout 60 $N $B --backend webgpu --json --kernels legacy --model models/mamba2-code-28m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/bundled-legacy.txt
+timeout 60 $N $B --backend webgpu --json --kernels legacy --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m-legacy.txt

@@ -16,7 +16,8 @@ import type { ModelBundle } from '../bundle/loadBundle.ts';
 import type { ModelShape } from '../model/config.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
 import {
-  convWgsl, embedWgsl, scanChannelsPerWorkgroup, scanStepWgsl, gateNormWgsl, gemvWgsl, matmulWgsl, rmsnormWgsl, scanWgsl, stateNormWgsl, type KernelConsts,
+  convParWgsl, convStateWgsl, convWgsl, embedWgsl, gemvFusedWgsl, scanChannelsPerWorkgroup, scanStepWgsl, gateNormWgsl, gemvWgsl, matmulWgsl, rmsnormWgsl, scanWgsl,
+  SSD_CHUNK, ssdChunkOutWgsl, ssdChunkStateWgsl, ssdStatePassWgsl, stateNormWgsl, type KernelConsts,
 } from './webgpu/kernels.ts';
 
 interface LayerBuffers {
@@ -29,6 +30,17 @@ interface Activations {
   tok: GPUBuffer; h: GPUBuffer; u: GPUBuffer; zxd: GPUBuffer; xbc: GPUBuffer; y: GPUBuffer;
   logits: GPUBuffer; // [cap, vocab]
   sq: GPUBuffer; dt: GPUBuffer; norm: GPUBuffer; // diagnostics
+  cs: GPUBuffer; cdec: GPUBuffer; // chunked SSD: per-chunk states, decays
+}
+
+/** Kernel choices (the defaults follow the adapter; the benchmark and the tests set them). */
+export interface WebGpuKernelOptions {
+  /** from this many tokens the scan runs parallel over the state entries; below, one thread per channel */
+  parallelScanMinTokens?: number;
+  /** from this many tokens (and without diagnostics) prefill takes the chunked SSD and the token-parallel conv */
+  chunkedScanMinTokens?: number;
+  /** decode (<= 2 tokens): RMSNorm fused into in_proj / lm_head and the gated norm into out_proj, coalesced GEMV */
+  fusedDecode?: boolean;
 }
 
 export interface RunOptions {
@@ -84,7 +96,9 @@ export class WebGpuBackend implements Backend {
    * below, one thread per channel. CPU adapters (SwiftShader), where barriers are costly, always
    * take the per-channel form.
    */
-  private parallelScanMinT = 16;
+  private parallelScanMinT = 1;
+  private chunkedScanMinT = 32;
+  private fusedDecode = true;
   /** channels per gated-RMSNorm group */
   private normGroup = 0;
 
@@ -99,7 +113,7 @@ export class WebGpuBackend implements Backend {
    * `gpu`: navigator.gpu in a browser, or `create([])` of the `webgpu` npm package in Node.
    * Throws with the reason when there is no adapter (callers fall back to wasm).
    */
-  static async create(bundle: ModelBundle, opts: { gpu?: GPU; adapter?: GPUAdapter; parallelScanMinTokens?: number } = {}): Promise<WebGpuBackend> {
+  static async create(bundle: ModelBundle, opts: { gpu?: GPU; adapter?: GPUAdapter } & WebGpuKernelOptions = {}): Promise<WebGpuBackend> {
     const gpu = opts.gpu ?? (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
     if (!gpu) throw new Error('WebGPU is not available here (no navigator.gpu)');
     const adapter = opts.adapter ?? (await gpu.requestAdapter({ powerPreference: 'high-performance' }));
@@ -116,8 +130,13 @@ export class WebGpuBackend implements Backend {
     const b = new WebGpuBackend(device, bundle.shape, info, isSoftwareAdapter(adapter));
     // Dawn's instance must outlive the device: in Node, a collected GPU object takes the device down with it
     b.keepAlive = [gpu, adapter];
-    if (b.software) b.parallelScanMinT = Infinity;
+    // CPU adapters (SwiftShader), where workgroup barriers are costly, take the barrier-free kernels
+    if (b.software) { b.parallelScanMinT = Infinity; b.chunkedScanMinT = Infinity; b.fusedDecode = false; }
     if (opts.parallelScanMinTokens !== undefined) b.parallelScanMinT = opts.parallelScanMinTokens;
+    if (opts.chunkedScanMinTokens !== undefined) b.chunkedScanMinT = opts.chunkedScanMinTokens;
+    if (opts.fusedDecode !== undefined) b.fusedDecode = opts.fusedDecode;
+    const groups = bundle.shape.dInner / (bundle.config.norm_group_size ?? bundle.shape.dInner);
+    if (bundle.shape.dModel % 4 || bundle.shape.dInner % 4 || groups > 8) b.fusedDecode = false;
     device.lost.then((l) => { b.lost = `WebGPU device lost: ${l.message}`; });
     device.pushErrorScope('validation');
     b.build(bundle);
@@ -143,6 +162,13 @@ export class WebGpuBackend implements Backend {
     mk('scanStep', scanStepWgsl(k));
     mk('stateNorm', stateNormWgsl(k));
     mk('gateNorm', gateNormWgsl(k));
+    mk('gemvRms', gemvFusedWgsl(k, 'rms'));
+    mk('gemvGate', gemvFusedWgsl(k, 'gate'));
+    mk('convPar', convParWgsl(k));
+    mk('convState', convStateWgsl(k));
+    mk('ssdState', ssdChunkStateWgsl(k));
+    mk('ssdPass', ssdStatePassWgsl(k));
+    mk('ssdOut', ssdChunkOutWgsl(k));
     // weights, dequantized (i8 / f16) to f32 on upload
     const up = (name: string, map?: (v: Float32Array) => Float32Array) => {
       let v = weights.f32(name);
@@ -184,8 +210,9 @@ export class WebGpuBackend implements Backend {
     if (this.act && this.act.cap >= T) return this.act;
     if (this.act) for (const b of Object.values(this.act)) if (typeof b !== 'number') b.destroy();
     this.bindCache.clear();
-    const { dModel, dInner, convDim, heads, layers, vocab } = this.shape;
+    const { dModel, dInner, convDim, heads, headDim, dState, layers, vocab } = this.shape;
     const cap = Math.max(T, this.act ? Math.min(SLICE, this.act.cap * 2) : 1);
+    const chunks = Math.ceil(cap / SSD_CHUNK);
     this.act = {
       cap,
       tok: this.buffer(4 * cap, 'tok'),
@@ -193,6 +220,9 @@ export class WebGpuBackend implements Backend {
       zxd: this.buffer(4 * cap * (dInner + convDim + heads), 'zxd'), xbc: this.buffer(4 * cap * convDim, 'xbc'),
       y: this.buffer(4 * cap * dInner, 'y'), logits: this.buffer(4 * cap * vocab, 'logits'),
       sq: this.buffer(4 * cap * dInner, 'sq'), dt: this.buffer(4 * cap * layers * heads, 'dt'), norm: this.buffer(4 * cap * layers, 'norm'),
+      // the chunked SSD runs only from chunkedScanMinT tokens: small calls keep these small
+      cs: this.buffer(cap >= Math.min(this.chunkedScanMinT, SLICE) ? 4 * chunks * heads * headDim * dState : 16, 'cs'),
+      cdec: this.buffer(4 * chunks * heads, 'cdec'),
     };
     return this.act;
   }
@@ -202,8 +232,10 @@ export class WebGpuBackend implements Backend {
     let b = this.uniforms.get(key);
     if (!b) {
       if (this.uniforms.size > 512) { for (const u of this.uniforms.values()) u.destroy(); this.uniforms.clear(); this.bindCache.clear(); }
-      b = this.device.createBuffer({ size: 16, usage: STORAGE.UNIFORM | STORAGE.COPY_DST });
-      this.device.queue.writeBuffer(b, 0, new Uint32Array(vals));
+      b = this.device.createBuffer({ size: 32, usage: STORAGE.UNIFORM | STORAGE.COPY_DST });
+      const v = new Uint32Array(8);
+      v.set(vals);
+      this.device.queue.writeBuffer(b, 0, v);
       this.uniforms.set(key, b);
     }
     return b;
@@ -244,23 +276,43 @@ export class WebGpuBackend implements Backend {
     const a = this.act!;
     const { dModel, dInner, convDim, heads, headDim, layers, vocab } = this.shape;
     const rows = dInner + convDim + heads;
+    const fused = this.fusedDecode && T <= SMALL_T;
+    const chunked = !diag && T >= this.chunkedScanMinT;
+    const chunks = Math.ceil(T / SSD_CHUNK);
     this.dispatch(pass, 'embed', [T, 0, 0, 0], [a.tok, this.emb, a.h], Math.ceil((T * dModel) / 256));
     for (let l = 0; l < layers; l++) {
       const w = this.layers[l];
-      this.dispatch(pass, 'rmsnorm', [0, 0, 0, 0], [a.h, w.norm, a.u], T);
-      this.linear(pass, a.u, w.inProj, a.zxd, T, rows, dModel, false);
-      this.dispatch(pass, 'conv', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil(convDim / 64));
-      const scanBufs = [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.y, this.ssmState, a.dt, a.sq];
-      if (T < this.parallelScanMinT) this.dispatch(pass, 'scanStep', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / 64));
-      else this.dispatch(pass, 'scan', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / scanChannelsPerWorkgroup(this.shape)));
+      if (fused) this.dispatch(pass, 'gemvRms', [T, rows, dModel, 0, 0], [a.h, w.inProj, a.zxd, w.norm], Math.ceil(rows / 8));
+      else {
+        this.dispatch(pass, 'rmsnorm', [0, 0, 0, 0], [a.h, w.norm, a.u], T);
+        this.linear(pass, a.u, w.inProj, a.zxd, T, rows, dModel, false);
+      }
+      if (chunked) {
+        this.dispatch(pass, 'convPar', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil((T * convDim) / 256));
+        this.dispatch(pass, 'convState', [T, l, 0, 0], [a.zxd, this.convState], Math.ceil(convDim / 64));
+        this.dispatch(pass, 'ssdState', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, a.cs, a.cdec], chunks * heads);
+        this.dispatch(pass, 'ssdPass', [T, l, chunks, 0], [a.cs, a.cdec, this.ssmState], Math.ceil((heads * headDim * this.shape.dState) / 256));
+        this.dispatch(pass, 'ssdOut', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.cs, a.y], chunks * heads);
+      } else {
+        this.dispatch(pass, 'conv', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil(convDim / 64));
+        const scanBufs = [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.y, this.ssmState, a.dt, a.sq];
+        if (T < this.parallelScanMinT) this.dispatch(pass, 'scanStep', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / 64));
+        else this.dispatch(pass, 'scan', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / scanChannelsPerWorkgroup(this.shape)));
+      }
       if (diag) this.dispatch(pass, 'stateNorm', [T, l, 0, 0], [a.sq, a.norm], T);
-      this.dispatch(pass, 'gateNorm', [T, 0, 0, 0], [a.zxd, w.gateNorm, a.y], T * (dInner / this.normGroup));
-      this.linear(pass, a.y, w.outProj, a.h, T, dModel, dInner, true);
+      if (fused) this.dispatch(pass, 'gemvGate', [T, dModel, dInner, 1, 0], [a.y, w.outProj, a.h, w.gateNorm, a.zxd], Math.ceil(dModel / 8));
+      else {
+        this.dispatch(pass, 'gateNorm', [T, 0, 0, 0], [a.zxd, w.gateNorm, a.y], T * (dInner / this.normGroup));
+        this.linear(pass, a.y, w.outProj, a.h, T, dModel, dInner, true);
+      }
     }
     if (logitsFrom !== null) {
       const n = T - logitsFrom;
-      this.dispatch(pass, 'rmsnorm', [logitsFrom, 0, 0, 0], [a.h, this.normF, a.u], n);
-      this.linear(pass, a.u, this.lmHead, a.logits, n, vocab, dModel, false);
+      if (this.fusedDecode && n <= SMALL_T) this.dispatch(pass, 'gemvRms', [n, vocab, dModel, 0, logitsFrom], [a.h, this.lmHead, a.logits, this.normF], Math.ceil(vocab / 8));
+      else {
+        this.dispatch(pass, 'rmsnorm', [logitsFrom, 0, 0, 0], [a.h, this.normF, a.u], n);
+        this.linear(pass, a.u, this.lmHead, a.logits, n, vocab, dModel, false);
+      }
     }
   }
 

@@ -127,6 +127,41 @@ describe('webgpu backend vs transformers Mamba2 (tiny fixture, fp32)', () => {
     }
   });
 
+  it('the GPU kernels (chunked SSD + token-parallel conv for prefill, fused GEMVs and the parallel scan for decode) match the reference too', async () => {
+    const g = await WebGpuBackend.create(bundle, { gpu: gpu!, parallelScanMinTokens: 1, chunkedScanMinTokens: 3, fusedDecode: true });
+    try {
+      const V = ref.vocab;
+      // 100 tokens: three full chunks of 32 and a partial one; then the rest from that state
+      const r = await g.prefill(ref.ids.subarray(0, 100), emptyState(bundle.shape), { allLogits: true });
+      const err = maxAbsDiff(r.logits, ref.logits.subarray(0, 100 * V));
+      assert.ok(err <= TOL, `chunked prefill: max abs err ${err}`);
+      const b = await g.prefill(ref.ids.subarray(100), r.state, { allLogits: true });
+      assert.ok(maxAbsDiff(b.logits, ref.logits.subarray(100 * V)) <= TOL, `continued: ${maxAbsDiff(b.logits, ref.logits.subarray(100 * V))}`);
+      assert.ok(maxAbsDiff(b.state.ssm, ref.ssm) <= TOL, `ssm ${maxAbsDiff(b.state.ssm, ref.ssm)}`);
+      assert.ok(maxAbsDiff(b.state.conv, ref.conv) <= TOL, `conv ${maxAbsDiff(b.state.conv, ref.conv)}`);
+      // short calls (2 tokens: chunked conv state from a mix of old state and new tokens is not used; 3..5 is)
+      for (const [from, n] of [[0, 3], [3, 2], [5, 4], [9, 1]]) {
+        const pre = from === 0 ? emptyState(bundle.shape) : (await g.prefill(ref.ids.subarray(0, from), emptyState(bundle.shape))).state;
+        const x = await g.prefill(ref.ids.subarray(from, from + n), pre, { allLogits: true });
+        const e = maxAbsDiff(x.logits, ref.logits.subarray(from * V, (from + n) * V));
+        assert.ok(e <= TOL, `${n} tokens from ${from}: ${e}`);
+      }
+      // decode through the fused kernels, on a resident session
+      const s = g.startDecode(emptyState(bundle.shape));
+      let worst = 0;
+      for (let t = 0; t < 40; t++) worst = Math.max(worst, maxAbsDiff(await s.step(ref.ids[t]), ref.logits.subarray(t * V, (t + 1) * V)));
+      assert.ok(worst <= TOL, `fused decode: max abs err ${worst}`);
+      const live = await s.state();
+      const pre = await g.prefill(ref.ids.subarray(0, 40), emptyState(bundle.shape));
+      assert.ok(maxAbsDiff(live.ssm, pre.state.ssm) <= 1e-5, `session state ${maxAbsDiff(live.ssm, pre.state.ssm)}`);
+      // a later session ends this one
+      g.startDecode(emptyState(bundle.shape));
+      await assert.rejects(s.step(1), /ended by a later one/);
+    } finally {
+      await g.dispose();
+    }
+  });
+
   it('token ids outside the vocabulary are rejected with the id named', async () => {
     await assert.rejects(backend.prefill(Int32Array.of(1, ref.vocab), emptyState(bundle.shape)), /outside the vocabulary/);
   });

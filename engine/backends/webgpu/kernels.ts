@@ -407,3 +407,312 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   for (var i = li; i < GS; i += 256u) { y[t * DI + c0 + i] = y[t * DI + c0 + i] * r * w[c0 + i]; }
 }`;
 }
+
+/**
+ * Decode GEMV with its input prepared in the same dispatch (M <= 2 tokens, K % 4 == 0):
+ *   C[m, n] (+)= sum_k a[m, k] W[n, k]
+ * 8 output rows per workgroup, 32 threads along each row (coalesced reads of W), a tree
+ * reduction in workgroup memory. The input a[m, :] is built in workgroup memory first:
+ *   'plain': a = A[aRow0 + m, :]
+ *   'rms':   a = A[aRow0 + m, :] / sqrt(mean(A^2) + eps) * nw            (RMSNorm + in_proj / lm_head)
+ *   'gate':  v = y[m, :] * silu(z[m, :]); a = v / sqrt(mean_group(v^2) + eps) * nw   (gated norm + out_proj)
+ */
+export function gemvFusedWgsl({ shape, eps, normGroup }: KernelConsts, kind: 'plain' | 'rms' | 'gate'): string {
+  const { dModel, dInner, convDim, heads } = shape;
+  const rows = dInner + convDim + heads;
+  const KMAX = Math.max(dModel, dInner);
+  const GROUPS = dInner / normGroup;
+  const extra = kind === 'plain' ? '' : kind === 'rms'
+    ? '@group(0) @binding(4) var<storage, read> nw: array<f32>;'
+    : '@group(0) @binding(4) var<storage, read> nw: array<f32>;\n@group(0) @binding(5) var<storage, read> zxd: array<f32>;';
+  const prep = kind === 'plain' ? `
+    for (var k = li; k < p.K; k += 256u) { xs[k] = A[(p.aRow0 + m) * p.K + k]; }
+    workgroupBarrier();`
+    : kind === 'rms' ? `
+    var ss = 0.0;
+    for (var k = li; k < p.K; k += 256u) { let v = A[(p.aRow0 + m) * p.K + k]; xs[k] = v; ss += v * v; }
+    red[li] = ss;
+    workgroupBarrier();
+    for (var o = 128u; o > 0u; o >>= 1u) { if (li < o) { red[li] += red[li + o]; } workgroupBarrier(); }
+    let r = inverseSqrt(red[0] / f32(p.K) + ${f(eps)});
+    workgroupBarrier();
+    for (var k = li; k < p.K; k += 256u) { xs[k] = xs[k] * r * nw[k]; }
+    workgroupBarrier();`
+    : `
+    for (var k = li; k < ${dInner}u; k += 256u) {
+      let z = zxd[m * ${rows}u + k];
+      xs[k] = A[m * ${dInner}u + k] * z / (1.0 + exp(-z));
+    }
+    workgroupBarrier();
+    for (var g = 0u; g < ${GROUPS}u; g++) {
+      var ss = 0.0;
+      for (var k = li; k < ${normGroup}u; k += 256u) { let v = xs[g * ${normGroup}u + k]; ss += v * v; }
+      red[li] = ss;
+      workgroupBarrier();
+      for (var o = 128u; o > 0u; o >>= 1u) { if (li < o) { red[li] += red[li + o]; } workgroupBarrier(); }
+      if (li == 0u) { gr[g] = inverseSqrt(red[0] / f32(${normGroup}u) + ${f(eps)}); }
+      workgroupBarrier();
+    }
+    for (var k = li; k < ${dInner}u; k += 256u) { xs[k] = xs[k] * gr[k / ${normGroup}u] * nw[k]; }
+    workgroupBarrier();`;
+  return /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, acc: u32, aRow0: u32, a: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+${extra}
+var<workgroup> xs: array<f32, ${KMAX}>;
+var<workgroup> red: array<f32, 256>;
+var<workgroup> gr: array<f32, ${Math.max(1, GROUPS)}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = li / 32u;
+  let lane = li % 32u;
+  let n = (wg.x + wg.y * nwg.x) * 8u + row;
+  let K4 = p.K / 4u;
+  for (var m = 0u; m < p.M; m++) {${prep}
+    var s = vec4f(0.0);
+    if (n < p.N) {
+      for (var k = lane; k < K4; k += 32u) {
+        s += vec4f(xs[4u * k], xs[4u * k + 1u], xs[4u * k + 2u], xs[4u * k + 3u]) * W[n * K4 + k];
+      }
+    }
+    red[li] = s.x + s.y + s.z + s.w;
+    workgroupBarrier();
+    for (var o = 16u; o > 0u; o >>= 1u) { if (lane < o) { red[li] += red[li + o]; } workgroupBarrier(); }
+    if (lane == 0u && n < p.N) {
+      var v = red[li];
+      if (p.acc == 1u) { v += C[m * p.N + n]; }
+      C[m * p.N + n] = v;
+    }
+    workgroupBarrier();
+  }
+}`;
+}
+
+/** Causal depthwise conv for many tokens: one thread per (token, channel); the state is read, not written (convStateWgsl writes it after). */
+export function convParWgsl({ shape }: KernelConsts): string {
+  const { dInner, convDim, heads, convKernel: K } = shape;
+  const rows = dInner + convDim + heads;
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read> cw: array<f32>;
+@group(0) @binding(3) var<storage, read> cb: array<f32>;
+@group(0) @binding(4) var<storage, read_write> xbc: array<f32>;
+@group(0) @binding(5) var<storage, read_write> state: array<f32>;
+const CD: u32 = ${convDim}u;
+const K: u32 = ${K}u;
+const ROWS: u32 = ${rows}u;
+const XOFF: u32 = ${dInner}u;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.T * CD) { return; }
+  let t = i / CD;
+  let c = i % CD;
+  let s0 = (p.layer * CD + c) * (K - 1u);
+  var acc = cb[c];
+  for (var k = 0u; k < K; k++) {
+    // input of token t - (K-1) + k: from this call, or from the state (the K-1 inputs before it)
+    let j = i32(t) - i32(K - 1u) + i32(k);
+    var v: f32;
+    if (j >= 0) { v = zxd[u32(j) * ROWS + XOFF + c]; } else { v = state[s0 + u32(i32(K - 1u) + j)]; }
+    acc += cw[c * K + k] * v;
+  }
+  xbc[i] = acc / (1.0 + exp(-acc));
+}`;
+}
+
+/** The conv state after T tokens: the last K-1 inputs of [state, tokens] (one thread per channel, after convParWgsl). */
+export function convStateWgsl({ shape }: KernelConsts): string {
+  const { dInner, convDim, heads, convKernel: K } = shape;
+  const rows = dInner + convDim + heads;
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read_write> state: array<f32>;
+const CD: u32 = ${convDim}u;
+const K: u32 = ${K}u;
+const ROWS: u32 = ${rows}u;
+const XOFF: u32 = ${dInner}u;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= CD) { return; }
+  let s0 = (p.layer * CD + c) * (K - 1u);
+  var nv: array<f32, ${K - 1}>;
+  for (var k = 0u; k < K - 1u; k++) {
+    let j = i32(p.T) - i32(K - 1u) + i32(k);
+    if (j >= 0) { nv[k] = zxd[u32(j) * ROWS + XOFF + c]; } else { nv[k] = state[s0 + u32(i32(K - 1u) + j)]; }
+  }
+  for (var k = 0u; k < K - 1u; k++) { state[s0 + k] = nv[k]; }
+}`;
+}
+
+/** tokens per chunk of the chunked SSD */
+export const SSD_CHUNK = 32;
+
+/**
+ * Chunked SSD (the matmul form of the selective scan), step 1 of 3: per (chunk c, head h), with
+ * a = dt A and cum the inclusive cumulative sum of a inside the chunk,
+ *   S_c[p, n] = sum_s exp(cum[last] - cum[s]) dt[s] x[s, p] B[s, n]     (the chunk's own state)
+ *   decay_c   = exp(cum[last])
+ * written to cs[c, h, p, n] and cdec[c, h].
+ */
+function ssdHeader({ shape }: KernelConsts): string {
+  const { dInner, convDim, heads, headDim, dState: N, groups } = shape;
+  return `
+const N: u32 = ${N}u;
+const HD: u32 = ${headDim}u;
+const H: u32 = ${heads}u;
+const HPG: u32 = ${heads / groups}u;
+const GN: u32 = ${groups * N}u;
+const CD: u32 = ${convDim}u;
+const ROWS: u32 = ${dInner + convDim + heads}u;
+const DI: u32 = ${dInner}u;
+const Q: u32 = ${SSD_CHUNK}u;
+var<workgroup> dts: array<f32, ${SSD_CHUNK}>;
+var<workgroup> cum: array<f32, ${SSD_CHUNK}>;
+// dt and the cumulative decay of the chunk's tokens (t0 .. t0 + len - 1), in thread 0
+fn chunkDecay(li: u32, t0: u32, len: u32, h: u32) {
+  if (li == 0u) {
+    let A = -exp(Alog[h]);
+    var c = 0.0;
+    for (var s = 0u; s < len; s++) {
+      let raw = zxd[(t0 + s) * ROWS + DI + CD + h] + dtBias[h];
+      let dt = select(log(1.0 + exp(raw)), raw, raw > 20.0);
+      dts[s] = dt;
+      c += dt * A;
+      cum[s] = c;
+    }
+  }
+  workgroupBarrier();
+}`;
+}
+
+export function ssdChunkStateWgsl(k: KernelConsts): string {
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read> xbc: array<f32>;
+@group(0) @binding(3) var<storage, read> dtBias: array<f32>;
+@group(0) @binding(4) var<storage, read> Alog: array<f32>;
+@group(0) @binding(5) var<storage, read_write> cs: array<f32>;   // [chunks, H, HD, N]
+@group(0) @binding(6) var<storage, read_write> cdec: array<f32>; // [chunks, H]
+${ssdHeader(k)}
+var<workgroup> coef: array<f32, ${SSD_CHUNK}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x / H;
+  let h = wg.x % H;
+  let g = h / HPG;
+  let t0 = c * Q;
+  let len = min(Q, p.T - t0);
+  chunkDecay(li, t0, len, h);
+  if (li < len) { coef[li] = exp(cum[len - 1u] - cum[li]) * dts[li]; }
+  if (li == 0u) { cdec[c * H + h] = exp(cum[len - 1u]); }
+  workgroupBarrier();
+  for (var o = li; o < HD * N; o += 256u) {
+    let pp = o / N;
+    let n = o % N;
+    var acc = 0.0;
+    for (var s = 0u; s < len; s++) {
+      let r = (t0 + s) * CD;
+      acc += coef[s] * xbc[r + h * HD + pp] * xbc[r + DI + g * N + n];
+    }
+    cs[((c * H + h) * HD + pp) * N + n] = acc;
+  }
+}`;
+}
+
+/**
+ * Step 2 of 3: the states entering each chunk, sequential over chunks, one thread per (h, p, n):
+ *   in_0 = state;  in_{c+1} = decay_c in_c + S_c;  state = in_chunks
+ * in_c overwrites cs[c] (S_c is read first).
+ */
+export function ssdStatePassWgsl({ shape }: KernelConsts): string {
+  const { heads, headDim, dState: N } = shape;
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, chunks: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> cs: array<f32>;
+@group(0) @binding(2) var<storage, read> cdec: array<f32>;
+@group(0) @binding(3) var<storage, read_write> state: array<f32>;  // [layers, H, HD, N]
+const HDN: u32 = ${headDim * N}u;
+const H: u32 = ${heads}u;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= H * HDN) { return; }
+  let h = i / HDN;
+  let si = p.layer * H * HDN + i;
+  var s = state[si];
+  for (var c = 0u; c < p.chunks; c++) {
+    let own = cs[c * H * HDN + i];
+    cs[c * H * HDN + i] = s;
+    s = cdec[c * H + h] * s + own;
+  }
+  state[si] = s;
+}`;
+}
+
+/**
+ * Step 3 of 3: outputs per (chunk c, head h), t and s tokens of the chunk:
+ *   y[t, p] = sum_{s<=t} (C[t].B[s]) exp(cum[t] - cum[s]) dt[s] x[s, p]      (inside the chunk)
+ *           + exp(cum[t]) sum_n C[t, n] in_c[p, n]                              (the state entering it)
+ *           + D x[t, p]
+ */
+export function ssdChunkOutWgsl(k: KernelConsts): string {
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read> xbc: array<f32>;
+@group(0) @binding(3) var<storage, read> dtBias: array<f32>;
+@group(0) @binding(4) var<storage, read> Alog: array<f32>;
+@group(0) @binding(5) var<storage, read> Dp: array<f32>;
+@group(0) @binding(6) var<storage, read> cs: array<f32>;   // in_c [chunks, H, HD, N]
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+${ssdHeader(k)}
+var<workgroup> L: array<f32, ${SSD_CHUNK * SSD_CHUNK}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x / H;
+  let h = wg.x % H;
+  let g = h / HPG;
+  let t0 = c * Q;
+  let len = min(Q, p.T - t0);
+  chunkDecay(li, t0, len, h);
+  for (var o = li; o < Q * Q; o += 256u) {
+    let t = o / Q;
+    let s = o % Q;
+    var v = 0.0;
+    if (s <= t && t < len) {
+      var cb = 0.0;
+      for (var n = 0u; n < N; n++) { cb += xbc[(t0 + t) * CD + DI + GN + g * N + n] * xbc[(t0 + s) * CD + DI + g * N + n]; }
+      v = cb * exp(cum[t] - cum[s]) * dts[s];
+    }
+    L[o] = v;
+  }
+  workgroupBarrier();
+  let Dh = Dp[h];
+  let st0 = (c * H + h) * HD * N;
+  for (var o = li; o < Q * HD; o += 256u) {
+    let t = o / HD;
+    let pp = o % HD;
+    if (t < len) {
+      var acc = 0.0;
+      for (var s = 0u; s <= t; s++) { acc += L[t * Q + s] * xbc[(t0 + s) * CD + h * HD + pp]; }
+      var off = 0.0;
+      for (var n = 0u; n < N; n++) { off += xbc[(t0 + t) * CD + DI + GN + g * N + n] * cs[st0 + pp * N + n]; }
+      let x = xbc[(t0 + t) * CD + h * HD + pp];
+      y[(t0 + t) * DI + h * HD + pp] = acc + exp(cum[t]) * off + Dh * x;
+    }
+  }
+}`;
+}

@@ -5,14 +5,17 @@
  *
  *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
  *                      [-- --file PATH] [-- --runs 20] [-- --threads 2] [-- --budget-mb 256]
- *                      [-- --precision f16|f32|i8] [-- --suffix-tokens N] [-- --fim on|off] [-- --think-ms 200]
+ *                      [-- --precision f16|f32|i8] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
  *
  * Scenarios, after the warm-up scan of the whole file:
  *   append       type one character at the end of a line near the cursor, then a single-line
  *                completion (up to 16 tokens); time from the keystroke to the completion's end
- *   midfile_edit an edit at a random line, then a completion there (each edit is undone after
- *                the measurement: the undo restores its stashed checkpoints for the next trial)
+ *   midfile_edit the cursor arrives on a random line (a click), dwell-ms later an edit there, then
+ *                a completion there; time from the keystroke (each edit is undone after the
+ *                measurement: the undo restores its stashed checkpoints for the next trial)
+ *   midfile_edit_cold  the same edit with no cursor on the line before it (an edit made by a
+ *                tool, or a keystroke right after a jump)
  *   cursor_jump  a completion at a random line not visited before
  *   full_rescan  the midfile completion when the state is re-read from the start of the file
  * Between requests the benchmark waits think-ms (a typist's pause), during which the background
@@ -49,11 +52,12 @@ const threads = Number(flag('--threads', '2'));
 const kernelThreads = Number(flag('--kernel-threads', threads >= 2 ? '2' : '1')) === 2 ? 2 : 1;
 const budgetMb = Number(flag('--budget-mb', '256'));
 const precision = flag('--precision', 'f16') as StatePrecision;
-const suffixFlag = flag('--suffix-tokens', '');
-/** undefined: the engine's default window */
-const suffixTokens = suffixFlag ? Number(suffixFlag) : undefined;
-const fim = flag('--fim', 'on') !== 'off';
+/** the extension's default (mambaComplete.suffixWindowTokens): 0 = the prefix alone, see bench:suffix */
+const suffixTokens = Number(flag('--suffix-tokens', '0'));
+const fim = suffixTokens > 0 && flag('--fim', 'on') !== 'off';
 const thinkMs = Number(flag('--think-ms', '200'));
+/** mid-file edits: from the cursor's arrival on the line (a click) to the first keystroke */
+const dwellMs = Number(flag('--dwell-ms', '500'));
 const seed = Number(flag('--seed', '1'));
 const verbose = args.includes('--verbose');
 
@@ -193,26 +197,33 @@ async function main() {
   const midReread: number[] = [];
   const midTrials: { text: string; cursor: number }[] = [];
   const restoredByUndo: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  const midCold: number[] = [];
+  const midColdReread: number[] = [];
+  for (let i = 0; i < 2 * runs; i++) {
+    const cold = i % 2 === 1;
     const ls = lineStartsOf(text());
     const line = Math.floor(r() * (ls.length - 2)) + 1;
     markVisited(line);
     const end = lineEndOffset(text(), ls, line);
     const at = ls[line] + Math.floor(r() * (end - ls[line] + 1));
     const insert = r() < 0.5 ? 'x' : ' = ';
+    if (!cold) {
+      cache.setCursor(docId, at);
+      await sleep(dwellMs);
+    }
     const t0 = performance.now();
     const edited = cache.edit(docId, { start: at, end: at, text: insert });
-    if (verbose) console.error(`  edit at line ${line}: ${round(performance.now() - t0, 2)} ms, first changed token ${edited.firstChanged}, ${edited.retokenized} re-tokenized, ${edited.invalidated} checkpoints stashed`);
+    if (verbose) console.error(`  ${cold ? 'cold ' : ''}edit at line ${line}: ${round(performance.now() - t0, 2)} ms, first changed token ${edited.firstChanged}, ${edited.retokenized} re-tokenized, ${edited.invalidated} checkpoints stashed`);
     const cursor = at + insert.length;
     const res = await complete(cursor);
-    mid.push(performance.now() - t0);
-    midReread.push(res.reread);
-    if (midTrials.length < 3) midTrials.push({ text: text(), cursor });
+    (cold ? midCold : mid).push(performance.now() - t0);
+    (cold ? midColdReread : midReread).push(res.reread);
+    if (!cold && midTrials.length < 3) midTrials.push({ text: text(), cursor });
     await sleep(thinkMs);
     restoredByUndo.push(cache.edit(docId, { start: at, end: at + insert.length, text: '' }).restored);
     await sleep(thinkMs);
   }
-  log(`midfile_edit: p50 ${round(pct(mid, 50))} ms, p95 ${round(pct(mid, 95))} ms`);
+  log(`midfile_edit: p50 ${round(pct(mid, 50))} ms, p95 ${round(pct(mid, 95))} ms; with no cursor on the line first: p50 ${round(pct(midCold, 50))} ms, p95 ${round(pct(midCold, 95))} ms`);
 
   // cursor jump: a completion at a line not visited
   const jump: number[] = [];
@@ -278,13 +289,14 @@ async function main() {
   const ortVersion = JSON.parse(readFileSync(join('node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
   const out = {
     file, lines: lineStartsOf(text0).length, tokens: docTokens,
-    model: bundle.manifest.name, backend: backend.name, threads, precision, budget_mb: budgetMb, fim, suffix_tokens: suffixTokens ?? 'default (62)', think_ms: thinkMs, runs,
+    model: bundle.manifest.name, backend: backend.name, threads, precision, budget_mb: budgetMb, fim, suffix_tokens: suffixTokens, think_ms: thinkMs, dwell_ms: dwellMs, runs,
     load_ms: round(loadMs), warmup_ms: round(warmupMs),
     append_p50_ms: round(pct(append, 50)), append_p95_ms: round(pct(append, 95)),
     midfile_edit_p50_ms: round(pct(mid, 50)), midfile_edit_p95_ms: round(pct(mid, 95)),
+    midfile_edit_cold_p50_ms: round(pct(midCold, 50)), midfile_edit_cold_p95_ms: round(pct(midCold, 95)),
     cursor_jump_p50_ms: round(pct(jump, 50)), cursor_jump_p95_ms: round(pct(jump, 95)),
     full_rescan_ms: round(fullMs), full_rescan_over_midfile_edit: round(fullMs / pct(mid, 50)),
-    reread_tokens_p50: { append: pct(appendReread, 50), midfile_edit: pct(midReread, 50), cursor_jump: pct(jumpReread, 50) },
+    reread_tokens_p50: { append: pct(appendReread, 50), midfile_edit: pct(midReread, 50), midfile_edit_cold: pct(midColdReread, 50), cursor_jump: pct(jumpReread, 50) },
     checkpoints_restored_by_undo_p50: pct(restoredByUndo, 50),
     rescan_after_typing_ms: round(settleAfterAppendMs),
     cache_bytes: cacheBytes, cache_bytes_per_1000_tokens: Math.round(cacheBytes / (docTokens / 1000)), checkpoints: rec.positions.length,

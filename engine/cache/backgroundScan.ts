@@ -28,7 +28,7 @@ interface Job {
   doc: CachedDocument;
   /** the grid point to reach */
   target: number;
-  kind: 'densify' | 'scan';
+  kind: 'anchor' | 'densify' | 'scan';
 }
 
 export class BackgroundScan {
@@ -87,6 +87,10 @@ export class BackgroundScan {
       const doc = this.cache.document(id);
       if (!doc || doc.closed) continue;
       const placement = this.cache.placementFor(doc);
+      // first the state at the start of the cursor's line: an edit there re-reads only that line
+      if (doc.anchor !== undefined && (doc.anchorJobsLeft ?? 0) > 0 && !this.cache.store.has(id, doc.anchor)) {
+        return { doc, target: doc.anchor, kind: 'anchor' };
+      }
       const hot = doc.hot.at(-1);
       if (hot !== undefined && doc.densifiedAround !== hot) {
         const lo = Math.max(0, hot - 2 * placement.nearRadius);
@@ -152,6 +156,7 @@ export class BackgroundScan {
     if (to === job.target) cache.store.put(doc.id, to, r.state);
     doc.running = { pos: to, state: r.state };
     if (job.kind === 'densify') doc.densifyJobsLeft = (doc.densifyJobsLeft ?? 0) - 1;
+    if (job.kind === 'anchor') doc.anchorJobsLeft = (doc.anchorJobsLeft ?? 0) - 1;
     if (job.kind === 'scan') {
       doc.scanned = Math.max(doc.scanned, to);
       this.report(doc);

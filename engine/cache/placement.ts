@@ -33,10 +33,3 @@ export function gridPointsBetween(from: number, to: number, hot: readonly number
   }
   return out;
 }
-
-/** smallest power of two >= v */
-export function nextPow2(v: number): number {
-  let p = 1;
-  while (p < v) p *= 2;
-  return p;
-}

@@ -17,7 +17,7 @@ import { CheckpointStore } from './checkpointStore.ts';
 import { ComputeLane, type Priority } from './computeLane.ts';
 import { DocumentTokens, type TextEdit } from './documentTokens.ts';
 import { checkInput, DEFAULT_LIMITS, type InputLimits } from './inputCheck.ts';
-import { DEFAULT_PLACEMENT, gridPointsBetween, nextPow2, type PlacementOptions } from './placement.ts';
+import { DEFAULT_PLACEMENT, gridPointsBetween, type PlacementOptions } from './placement.ts';
 import type { StatePrecision } from './stateCodec.ts';
 import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
 import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
@@ -100,6 +100,13 @@ export interface CachedDocument {
   scanned: number;
   /** the scan's running fp32 state, ahead of the last parked checkpoint */
   running?: { pos: number; state: RecurrentState };
+  /**
+   * token position of the start of the cursor's line: its state is parked first when the cursor
+   * arrives, so an edit anywhere on that line re-reads only the line up to the cursor
+   */
+  anchor?: number;
+  /** background jobs left for the current anchor (a tight budget may evict what it parks) */
+  anchorJobsLeft?: number;
   /** hot position the background re-densified around last */
   densifiedAround?: number;
   densifyFor?: number;
@@ -241,6 +248,7 @@ export class StateCache {
         doc.liveLogits = undefined;
       }
       if (doc.running && doc.running.pos > r.firstChanged) doc.running = undefined;
+      if (doc.anchor !== undefined && doc.anchor > r.firstChanged) doc.anchor = undefined;
       doc.scanned = Math.min(doc.scanned, r.firstChanged);
       this.addHot(doc, r.firstChanged);
     }
@@ -255,8 +263,26 @@ export class StateCache {
     const doc = this.docs.get(id);
     if (!doc) return;
     this.addHot(doc, doc.tokens.tokenAfter(offset));
+    this.setAnchor(doc, offset);
     this.store.touch(id);
     this.scan?.wake();
+  }
+
+  /** the anchor of the line holding `offset`; the previous anchor's state goes unless it has another use */
+  private setAnchor(doc: CachedDocument, offset: number): void {
+    const lineStart = doc.tokens.text.lastIndexOf('\n', offset - 1) + 1;
+    const k = doc.tokens.tokenAfter(lineStart);
+    if (doc.anchor === k) return;
+    const prev = doc.anchor;
+    if (prev !== undefined && prev !== doc.livePos && !doc.liveTrail.includes(prev) && this.store.has(doc.id, prev) && !this.isGridPoint(doc, prev)) {
+      this.store.remove(doc.id, prev);
+    }
+    doc.anchor = k > 0 ? k : undefined;
+    doc.anchorJobsLeft = 64;
+  }
+
+  private isGridPoint(doc: CachedDocument, q: number): boolean {
+    return gridPointsBetween(q - 1, q + 1, doc.hot, this.placementFor(doc)).includes(q);
   }
 
   /** the state after the lead tokens (shared by every document), with its logits */
@@ -313,6 +339,12 @@ export class StateCache {
     const version = doc.version;
     const ids = Int32Array.from(doc.tokens.ids.slice(from, k));
     const stops = gridPointsBetween(from, k, doc.hot, this.placementFor(doc));
+    // the request passes its line's anchor: park it on the way (it was set by setCursor)
+    const anchor = doc.anchor;
+    if (anchor !== undefined && anchor > from && anchor < k && !stops.includes(anchor)) {
+      stops.push(anchor);
+      stops.sort((a, b) => a - b);
+    }
     stops.push(k);
     let pos = from;
     let logits: Float32Array | undefined;
@@ -355,10 +387,9 @@ export class StateCache {
       this.store.put(doc.id, prev, s);
       doc.liveTrail.push(prev);
     }
-    const grid = (q: number) => gridPointsBetween(q - 1, q + 1, doc.hot, this.placementFor(doc)).includes(q);
     while (doc.liveTrail.length > LIVE_TRAIL) {
       const q = doc.liveTrail.shift()!;
-      if (q !== k && !grid(q)) this.store.remove(doc.id, q);
+      if (q !== k && q !== doc.anchor && !this.isGridPoint(doc, q)) this.store.remove(doc.id, q);
     }
     this.store.put(doc.id, k, state, 'f32');
     doc.livePos = k;
@@ -371,11 +402,14 @@ export class StateCache {
 
   /**
    * Far spacing: placement.farSpacing, or sparser when the document is so long that its sparse
-   * grid would take more than about 60% of the budget (the rest is for dense regions and other files).
+   * grid would take more than about 75% of the budget (the rest is for the dense region around the
+   * cursor and other files). A multiple of minSpacing, not a power of two: a jump to an unvisited
+   * line re-reads half the far spacing on average, and rounding 456 up to 512 costs 12%.
    */
   farSpacingFor(doc: CachedDocument): number {
-    const slots = Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.6));
-    const want = nextPow2(Math.ceil(doc.tokens.length / slots));
+    const slots = Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.75));
+    const m = this.placement.minSpacing;
+    const want = Math.ceil(doc.tokens.length / slots / m) * m;
     return Math.max(this.placement.farSpacing, want);
   }
 

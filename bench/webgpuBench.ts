@@ -71,7 +71,8 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
   const t0 = performance.now();
   const bundle = argFlag(args, '--random', '') === 'mamba2-130m' ? randomBundle130m() : await loadBundle(nodeBundleFiles(modelDir), { loadStepGraph: false });
   const kernels = argFlag(args, '--kernels', 'default');
-  const kernelOpts: WebGpuKernelOptions = kernels === 'legacy' ? { parallelScanMinTokens: 16, chunkedScanMinTokens: Infinity, fusedDecode: false } : {};
+  const kernelOpts: WebGpuKernelOptions = kernels === 'legacy' ? { parallelScanMinTokens: 16, chunkedScanMinTokens: Infinity, fusedDecode: false, bigTileMinTiles: Infinity }
+    : kernels === 'tile64' ? { bigTileMinTiles: Infinity } : kernels === 'tile128' ? { bigTileMinTiles: 256 } : {};
   const gpu = await WebGpuBackend.create(bundle, { gpu: found.gpu, adapter: found.adapter, ...kernelOpts });
   const loadMs = performance.now() - t0;
   const { shape } = bundle;

@@ -11,6 +11,8 @@ N=.gpubench/node; B=.gpubench/run/bench.mjs
 timeout 60 $N $B parity 2>&1 | grep -v XDG | tee $OUT/parity.txt
 timeout 90 $N $B --backend webgpu --json --model models/mamba2-code-28m --prefill-lengths 64,512,2048 2>&1 | grep -v XDG | tee $OUT/bundled.txt
 timeout 90 $N $B --backend webgpu --json --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m.txt
-# the first version's kernels, same machine, for comparison
+# for comparison on the same machine: the first version's kernels, and the 128x128-tile matmul
 timeout 60 $N $B --backend webgpu --json --kernels legacy --model models/mamba2-code-28m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/bundled-legacy.txt
 timeout 60 $N $B --backend webgpu --json --kernels legacy --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m-legacy.txt
+timeout 60 $N $B --backend webgpu --json --kernels tile128 --model models/mamba2-code-28m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/bundled-tile128.txt
+timeout 60 $N $B --backend webgpu --json --kernels tile128 --random mamba2-130m --prefill-lengths 512,2048 2>&1 | grep -v XDG | tee $OUT/r130m-tile128.txt

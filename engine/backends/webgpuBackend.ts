@@ -16,7 +16,7 @@ import type { ModelBundle } from '../bundle/loadBundle.ts';
 import type { ModelShape } from '../model/config.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
 import {
-  convParWgsl, convStateWgsl, convWgsl, embedWgsl, gemvFusedWgsl, scanChannelsPerWorkgroup, scanStepWgsl, gateNormWgsl, gemvWgsl, matmulWgsl, rmsnormWgsl, scanWgsl,
+  convParWgsl, convStateWgsl, convWgsl, embedWgsl, gemvFusedWgsl, matmul128Wgsl, scanChannelsPerWorkgroup, scanStepWgsl, gateNormWgsl, gemvWgsl, matmulWgsl, rmsnormWgsl, scanWgsl,
   SSD_CHUNK, ssdChunkOutWgsl, ssdChunkStateWgsl, ssdStatePassWgsl, stateNormWgsl, type KernelConsts,
 } from './webgpu/kernels.ts';
 
@@ -41,6 +41,8 @@ export interface WebGpuKernelOptions {
   chunkedScanMinTokens?: number;
   /** decode (<= 2 tokens): RMSNorm fused into in_proj / lm_head and the gated norm into out_proj, coalesced GEMV */
   fusedDecode?: boolean;
+  /** 128x128-tile matmul from this many tiles (fewer: 64x64 tiles, more workgroups) */
+  bigTileMinTiles?: number;
 }
 
 export interface RunOptions {
@@ -99,6 +101,8 @@ export class WebGpuBackend implements Backend {
   private parallelScanMinT = 1;
   private chunkedScanMinT = 32;
   private fusedDecode = true;
+  /** off by default: on the H200 it was not measurably faster than the 64x64 tiles (bench/results/webgpu-h200.md) */
+  private bigTileMinTiles = Infinity;
   /** channels per gated-RMSNorm group */
   private normGroup = 0;
 
@@ -135,6 +139,8 @@ export class WebGpuBackend implements Backend {
     if (opts.parallelScanMinTokens !== undefined) b.parallelScanMinT = opts.parallelScanMinTokens;
     if (opts.chunkedScanMinTokens !== undefined) b.chunkedScanMinT = opts.chunkedScanMinTokens;
     if (opts.fusedDecode !== undefined) b.fusedDecode = opts.fusedDecode;
+    if (b.software) b.bigTileMinTiles = Infinity;
+    if (opts.bigTileMinTiles !== undefined) b.bigTileMinTiles = opts.bigTileMinTiles;
     const groups = bundle.shape.dInner / (bundle.config.norm_group_size ?? bundle.shape.dInner);
     if (bundle.shape.dModel % 4 || bundle.shape.dInner % 4 || groups > 8) b.fusedDecode = false;
     device.lost.then((l) => { b.lost = `WebGPU device lost: ${l.message}`; });
@@ -156,6 +162,7 @@ export class WebGpuBackend implements Backend {
     mk('embed', embedWgsl(k));
     mk('rmsnorm', rmsnormWgsl(k));
     mk('matmul', matmulWgsl());
+    mk('matmul128', matmul128Wgsl());
     mk('gemv', gemvWgsl());
     mk('conv', convWgsl(k));
     mk('scan', scanWgsl(k));
@@ -268,6 +275,7 @@ export class WebGpuBackend implements Backend {
 
   private linear(pass: GPUComputePassEncoder, a: GPUBuffer, w: GPUBuffer, c: GPUBuffer, M: number, N: number, K: number, acc: boolean): void {
     if (M <= SMALL_T && K % 4 === 0) this.dispatch(pass, 'gemv', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 64));
+    else if (Math.ceil(N / 128) * Math.ceil(M / 128) >= this.bigTileMinTiles) this.dispatch(pass, 'matmul128', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 128), Math.ceil(M / 128));
     else this.dispatch(pass, 'matmul', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 64), Math.ceil(M / 64));
   }
 

@@ -127,8 +127,8 @@ describe('webgpu backend vs transformers Mamba2 (tiny fixture, fp32)', () => {
     }
   });
 
-  it('the GPU kernels (chunked SSD + token-parallel conv for prefill, fused GEMVs and the parallel scan for decode) match the reference too', async () => {
-    const g = await WebGpuBackend.create(bundle, { gpu: gpu!, parallelScanMinTokens: 1, chunkedScanMinTokens: 3, fusedDecode: true });
+  it('the GPU kernels (128-tile matmul, chunked SSD + token-parallel conv for prefill, fused GEMVs and the parallel scan for decode) match the reference too', async () => {
+    const g = await WebGpuBackend.create(bundle, { gpu: gpu!, parallelScanMinTokens: 1, chunkedScanMinTokens: 3, fusedDecode: true, bigTileMinTiles: 1 });
     try {
       const V = ref.vocab;
       // 100 tokens: three full chunks of 32 and a partial one; then the rest from that state

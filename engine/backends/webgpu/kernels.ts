@@ -716,3 +716,61 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   }
 }`;
 }
+
+/**
+ * The same C[M, N] (+)= A[M, K] @ W[N, K]^T with 128x128 output tiles: 16x16 threads, 8x8
+ * outputs each (rows ty + 16 i, columns tx + 16 j), K in steps of 8 through workgroup memory
+ * stored k-major; two shared loads per four multiply-adds instead of one per two. For large
+ * calls (enough tiles to fill the GPU); matmulWgsl otherwise.
+ */
+export function matmul128Wgsl(): string {
+  return /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, acc: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+var<workgroup> As: array<array<f32, 128>, 8>;
+var<workgroup> Ws: array<array<f32, 128>, 8>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let li = lid.y * 16u + lid.x;
+  let row0 = wg.y * 128u;
+  let col0 = wg.x * 128u;
+  var acc: array<array<f32, 8>, 8>;
+  for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] = 0.0; } }
+  for (var k0 = 0u; k0 < p.K; k0 += 8u) {
+    for (var e = 0u; e < 4u; e++) {
+      let idx = li + e * 256u;
+      let r = idx / 8u;
+      let c = idx % 8u;
+      let k = k0 + c;
+      var a = 0.0;
+      if (row0 + r < p.M && k < p.K) { a = A[(row0 + r) * p.K + k]; }
+      As[c][r] = a;
+      var b = 0.0;
+      if (col0 + r < p.N && k < p.K) { b = W[(col0 + r) * p.K + k]; }
+      Ws[c][r] = b;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 8u; kk++) {
+      var av: array<f32, 8>;
+      var wv: array<f32, 8>;
+      for (var i = 0u; i < 8u; i++) { av[i] = As[kk][lid.y + 16u * i]; wv[i] = Ws[kk][lid.x + 16u * i]; }
+      for (var i = 0u; i < 8u; i++) { for (var j = 0u; j < 8u; j++) { acc[i][j] += av[i] * wv[j]; } }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 8u; i++) {
+    let r = row0 + lid.y + 16u * i;
+    if (r >= p.M) { continue; }
+    for (var j = 0u; j < 8u; j++) {
+      let c = col0 + lid.x + 16u * j;
+      if (c >= p.N) { continue; }
+      var v = acc[i][j];
+      if (p.acc == 1u) { v += C[r * p.N + c]; }
+      C[r * p.N + c] = v;
+    }
+  }
+}`;
+}

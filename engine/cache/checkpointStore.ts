@@ -229,14 +229,27 @@ export class CheckpointStore {
    */
   private evictOne(protectDoc?: string, protectPos?: number): boolean {
     const order = this.lruOrder();
-    // stashed (detached) states go first, least recently used document first
+    // stashed (detached) states go first, least recently used document first, one state at a
+    // time from the end of the oldest stash: parking one state must not cost a whole stash (an
+    // undo then gets back the states near the edit, and the scan re-lays the rest)
     for (const docId of order) {
       const d = this.docs.get(docId)!;
       if (d.stashes.length) {
         const st = d.stashes[0];
-        const bytes = st.bytes;
-        this.dropStash(d, st);
-        this.onEvict?.({ docId, position: -1, bytes });
+        let last = -1;
+        for (const q of st.states.keys()) last = Math.max(last, q);
+        const s = st.states.get(last);
+        if (!s || st.states.size === 1) {
+          const bytes = st.bytes;
+          this.dropStash(d, st);
+          this.onEvict?.({ docId, position: -1, bytes });
+          return true;
+        }
+        st.states.delete(last);
+        st.bytes -= s.bytes;
+        d.bytes -= s.bytes;
+        this.used -= s.bytes;
+        this.onEvict?.({ docId, position: -1, bytes: s.bytes });
         return true;
       }
     }

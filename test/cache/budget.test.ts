@@ -118,3 +118,14 @@ test('the background scan keeps a large document within the budget and covers it
   assert.ok(big.checkpoints >= 5, `${big.checkpoints} checkpoints`);
   cache.dispose();
 });
+
+test('room for one state costs a stash its last state, not the whole stash', () => {
+  const store = new CheckpointStore(10 * F16_BYTES, 'f16');
+  for (let q = 1; q <= 10; q++) store.put('a', q * 10, state(q));
+  const ids = Int32Array.from({ length: 120 }, (_, i) => i);
+  assert.equal(store.invalidateAfter('a', 35, ids), 7, 'positions 40..100 stashed');
+  store.put('a', 30 + 1, state(0.5)); // the budget is full: something must go
+  assert.ok(store.bytesUsed <= store.budgetBytes);
+  assert.equal(store.restoreStashed('a', ids, 120), 6, 'an undo brings back all but the stash\'s last state');
+  assert.deepEqual(store.doc('a')!.positions, [10, 20, 30, 31, 40, 50, 60, 70, 80, 90]);
+});

@@ -4,9 +4,11 @@
  *
  *   node --import tsx bench/peers/runEngine.ts --model models/NAME --threads 2 --runs 5
  *
- * As the extension runs it: long prefills on whichever measures faster here, onnxruntime-web
- * (prefill.onnx, chunked SSD, `threads` wasm threads) or the own kernels (`threads`, blocks of 16
- * tokens); decode on the own wasm kernels (int8 matrices, state resident in wasm, `threads`).
+ * As the engine runs it with 2 threads (engine/runtime/engineService.ts): the bundle and the own
+ * wasm kernels with their helper thread (int8 matrices, prefill in blocks of 16 tokens, decode with
+ * the state resident in wasm); onnxruntime-web is not loaded, since the engine loads it only when
+ * more threads are allowed than the kernels use. `--with-onnx` also loads it and times its
+ * prefill, for comparison (it then counts in load time and memory).
  * The editing scenarios are bench/edit.ts (the state cache), run in a child process with
  * --suffix-tokens 0 so that its prompts are the ones the peers get (bench/peers/editScenarios.ts).
  */
@@ -28,19 +30,21 @@ const runs = Number(argFlag(args, '--runs', '5'));
 const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
 const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
 const skipEdit = args.includes('--no-edit');
+const withOnnx = args.includes('--with-onnx');
 
 async function main() {
   const t0 = performance.now();
   const bundle = await loadBundle(nodeBundleFiles(modelDir), { loadStepGraph: false });
-  const onnx = await OnnxBackend.create(bundle, { threads });
   const kernels = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads });
+  const onnx = withOnnx ? await OnnxBackend.create(bundle, { threads }) : undefined;
   const loadMs = performance.now() - t0;
   const shape = bundle.shape;
 
   const measured = { onnx: {} as Record<string, number>, kernels: {} as Record<string, number> };
+  const backends = onnx ? ([['onnx', onnx], ['kernels', kernels]] as const) : ([['kernels', kernels]] as const);
   for (const T of [512, 2048]) {
     const ids = Int32Array.from(benchTokens(T, 0, shape.vocab));
-    for (const [name, backend] of [['onnx', onnx], ['kernels', kernels]] as const) {
+    for (const [name, backend] of backends) {
       const ms: number[] = [];
       for (let r = 0; r <= runs; r++) {
         const t = performance.now();
@@ -52,7 +56,7 @@ async function main() {
   }
   // the faster of the two, as the engine keeps (it times onnxruntime-web only when more threads
   // than the kernels' are allowed, and the kernels won every measurement on 2); T = 512 decides here
-  const prefillOn: 'onnx' | 'kernels' = measured.kernels.T512 > measured.onnx.T512 ? 'kernels' : 'onnx';
+  const prefillOn: 'onnx' | 'kernels' = onnx && measured.onnx.T512 > measured.kernels.T512 ? 'onnx' : 'kernels';
   const prefill = measured[prefillOn];
 
   const rates: number[] = [];
@@ -65,7 +69,7 @@ async function main() {
     if (r > 0) rates.push((decodeTokens / (performance.now() - t)) * 1000);
   }
   const peakRss = process.resourceUsage().maxRSS / 1024;
-  await onnx.dispose();
+  await onnx?.dispose();
   await kernels.dispose();
 
   let edit: PeerRow['edit'];
@@ -92,7 +96,9 @@ async function main() {
     prefill_tokens_per_s: prefill,
     decode_tokens_per_s: median(rates),
     peak_rss_mb: peakRss,
-    memory_note: `peak RSS of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded; prefill on ${prefillOn === 'kernels' ? 'the own kernels' : 'onnxruntime-web'}, onnxruntime-web ${Math.round(measured.onnx.T512)} tok/s and the kernels ${Math.round(measured.kernels.T512)} at T = 512)`,
+    memory_note: onnx
+      ? `peak RSS of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded; prefill on ${prefillOn === 'kernels' ? 'the own kernels' : 'onnxruntime-web'}, onnxruntime-web ${Math.round(measured.onnx.T512)} tok/s and the kernels ${Math.round(measured.kernels.T512)} at T = 512)`
+      : 'peak RSS of the process during load, prefill and decode: the bundle and the kernels with their helper thread, what the engine worker holds with 2 threads (onnxruntime-web not loaded); the editing scenarios run in a child process',
     edit,
     runs,
     versions: { 'onnxruntime-web': JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version },

@@ -11,6 +11,7 @@
  * and out each token), on 1 and 2 threads; for comparison, decode through onnxruntime-web's
  * step.onnx. The engine takes the faster prefill and the 2-thread kernels where threads >= 2.
  */
+import { sessionDecodeRate } from './decodeRate.ts';
 import { OnnxBackend } from '../engine/backends/onnxBackend.ts';
 import { KernelBackend } from '../engine/backends/kernelBackend.ts';
 import { loadBundle } from '../engine/bundle/loadBundle.ts';
@@ -66,19 +67,6 @@ async function decodeRate(backend: Backend, shape: ModelShape) {
   return median(rates);
 }
 
-async function sessionDecodeRate(backend: KernelBackend, shape: ModelShape) {
-  const rates: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const session = backend.startDecode(emptyState(shape));
-    let token = 1;
-    for (let i = 0; i < 5; i++) token = argmax(session.step(token));
-    const t0 = performance.now();
-    for (let i = 0; i < decodeTokens; i++) token = argmax(session.step(token));
-    rates.push((decodeTokens / (performance.now() - t0)) * 1000);
-  }
-  return median(rates);
-}
-
 async function main() {
   // --backend webgpu: the WGSL backend on this machine's GPU (bench/webgpuBench.ts)
   if (argFlag(args, '--backend', 'wasm') === 'webgpu') return (await import('./webgpuBench.ts')).benchWebgpu(args, modelDir);
@@ -108,10 +96,10 @@ async function main() {
   }
   const decodeKernels = await decodeRate(kernels, bundle.shape);
   log(`decode (own wasm kernels, i8, 1 thread, Backend.step): ${decodeKernels.toFixed(1)} tokens/s`);
-  const sessionKernels = await sessionDecodeRate(kernels, bundle.shape);
+  const sessionKernels = sessionDecodeRate(kernels, { runs, tokens: decodeTokens });
   log(`decode (own wasm kernels, i8, 1 thread, decode session): ${sessionKernels.toFixed(1)} tokens/s`);
   const decodeKernels2 = kernels2 ? await decodeRate(kernels2, bundle.shape) : undefined;
-  const sessionKernels2 = kernels2 ? await sessionDecodeRate(kernels2, bundle.shape) : undefined;
+  const sessionKernels2 = kernels2 ? sessionDecodeRate(kernels2, { runs, tokens: decodeTokens }) : undefined;
   if (kernels2) log(`decode (own wasm kernels, i8, 2 threads): ${decodeKernels2!.toFixed(1)} tokens/s through Backend.step, ${sessionKernels2!.toFixed(1)} through a decode session (the engine's completions)`);
   const decodeOrt = await decodeRate(onnx, bundle.shape);
   log(`decode (onnxruntime-web step.onnx, ${threads} threads): ${decodeOrt.toFixed(1)} tokens/s`);

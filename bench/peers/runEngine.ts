@@ -20,8 +20,8 @@ import { nodeBundleFiles } from '../../engine/bundle/nodeBundleFiles.ts';
 import { OnnxBackend } from '../../engine/backends/onnxBackend.ts';
 import { KernelBackend } from '../../engine/backends/kernelBackend.ts';
 import { emptyState } from '../../engine/model/recurrentState.ts';
-import { argmax } from '../../engine/completion/sampler.ts';
 import { benchTokens, type PeerRow } from './peerRow.ts';
+import { sessionDecodeRate } from '../decodeRate.ts';
 
 const args = process.argv.slice(2);
 const modelDir = argFlag(args, '--model', 'models/mamba2-code-28m');
@@ -59,15 +59,7 @@ async function main() {
   const prefillOn: 'onnx' | 'kernels' = onnx && measured.onnx.T512 > measured.kernels.T512 ? 'onnx' : 'kernels';
   const prefill = measured[prefillOn];
 
-  const rates: number[] = [];
-  for (let r = 0; r <= runs; r++) {
-    const session = kernels.startDecode(emptyState(shape));
-    let token = 16;
-    for (const t of benchTokens(8, 0, shape.vocab)) session.step(t);
-    const t = performance.now();
-    for (let i = 0; i < decodeTokens; i++) token = argmax(session.step(token));
-    if (r > 0) rates.push((decodeTokens / (performance.now() - t)) * 1000);
-  }
+  const decodeRate = sessionDecodeRate(kernels, { runs, tokens: decodeTokens, warmup: 8 });
   const peakRss = process.resourceUsage().maxRSS / 1024;
   await onnx?.dispose();
   await kernels.dispose();
@@ -94,7 +86,7 @@ async function main() {
     threads,
     load_ms: loadMs,
     prefill_tokens_per_s: prefill,
-    decode_tokens_per_s: median(rates),
+    decode_tokens_per_s: decodeRate,
     peak_rss_mb: peakRss,
     memory_note: onnx
       ? `peak RSS of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded; prefill on ${prefillOn === 'kernels' ? 'the own kernels' : 'onnxruntime-web'}, onnxruntime-web ${Math.round(measured.onnx.T512)} tok/s and the kernels ${Math.round(measured.kernels.T512)} at T = 512)`

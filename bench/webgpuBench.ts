@@ -4,14 +4,21 @@
  * backend's prefill and decode speed, in the fields of the wasm benchmark. Needs an adapter
  * (a GPU, or SwiftShader via VK_ICD_FILENAMES for a smoke run).
  *
- * prefill: from the empty state on the GPU-resident state, logits of the last position read back.
+ * prefill: from the empty state (cleared on the GPU, inside the timing) on the GPU-resident state,
+ * logits of the last position read back; `prefill_tokens_per_s_backend_prefill`: the same through
+ * `Backend.prefill` (the state uploaded before and read back after, as the engine calls it).
  * decode: greedy, logits read back each token (the state stays on the GPU, as the engine keeps
  * its live state); also through `Backend.step` (state uploaded and read back each token).
  * per step split: `gpu_ms` = wall time per step of many steps recorded into one command buffer
  * (the GPU's own time); `overhead_ms` = decode step wall time minus that (encode, submit,
  * map/readback round trip).
  * `--kernels legacy` measures the kernels of the first version (sequential scan for prefill,
- * one thread per output row in the decode GEMV, unfused norms) for comparison.
+ * one thread per output row in the decode GEMV, unfused norms) for comparison; `--kernels v2` the
+ * second (scalar 64x64 matmul, plain SSD output step, slices of 512 tokens), all in one submit now.
+ * `--opt slice=N,matmul=vec4|scalar,ssdout=tiled|plain,tile=N` sets single kernel options.
+ * prefill GPU time: `prefill_gpu_ms`, 5 prefills recorded into one command buffer, no readback.
+ * `--profile`: GPU time per kernel from timestamp queries (Dawn's allow_unsafe_apis, timestamps not
+ * quantized) and the time of each kernel group by its absence (prefill recorded without it).
  */
 import { loadavg } from 'node:os';
 import { WebGpuBackend, type WebGpuKernelOptions } from '../engine/backends/webgpuBackend.ts';
@@ -63,7 +70,11 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
   const log = (s: string) => !json && console.log(s);
   const runs = Math.max(5, Number(argFlag(args, '--runs', '5')));
   const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
-  const found = await nodeGpu({ swiftshaderFallback: args.includes('--swiftshader') });
+  const profile = args.includes('--profile');
+  const found = await nodeGpu({
+    swiftshaderFallback: args.includes('--swiftshader'),
+    flags: profile ? ['enable-dawn-features=allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization'] : [],
+  });
   if ('reason' in found) {
     console.log(JSON.stringify({ backend: 'webgpu', skipped: found.reason }));
     return;
@@ -71,29 +82,55 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
   const t0 = performance.now();
   const bundle = argFlag(args, '--random', '') === 'mamba2-130m' ? randomBundle130m() : await loadBundle(nodeBundleFiles(modelDir), { loadStepGraph: false });
   const kernels = argFlag(args, '--kernels', 'default');
-  const kernelOpts: WebGpuKernelOptions = kernels === 'legacy' ? { parallelScanMinTokens: 16, chunkedScanMinTokens: Infinity, fusedDecode: false, bigTileMinTiles: Infinity }
-    : kernels === 'tile64' ? { bigTileMinTiles: Infinity } : kernels === 'tile128' ? { bigTileMinTiles: 256 } : {};
-  const gpu = await WebGpuBackend.create(bundle, { gpu: found.gpu, adapter: found.adapter, ...kernelOpts });
+  const kernelOpts: WebGpuKernelOptions = kernels === 'legacy' ? { parallelScanMinTokens: 16, chunkedScanMinTokens: Infinity, fusedDecode: false, bigTileMinTiles: Infinity, matmul: 'scalar', ssdOut: 'plain', ssdState: 'plain', sliceTokens: 512 }
+    : kernels === 'v2' ? { matmul: 'scalar', ssdOut: 'plain', ssdState: 'plain', sliceTokens: 512 } : {};
+  for (const kv of argFlag(args, '--opt', '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    if (k === 'slice') kernelOpts.sliceTokens = Number(v);
+    else if (k === 'matmul') kernelOpts.matmul = v as 'vec4' | 'scalar';
+    else if (k === 'ssdout') kernelOpts.ssdOut = v as 'tiled' | 'plain';
+    else if (k === 'ssdstate') kernelOpts.ssdState = v as 'tiled' | 'plain';
+    else if (k === 'tile') kernelOpts.bigTileMinTiles = Number(v);
+    else throw new Error(`--opt: unknown ${k}`);
+  }
+  const gpu = await WebGpuBackend.create(bundle, { gpu: found.gpu, adapter: found.adapter, ...kernelOpts, timestamps: profile });
   const loadMs = performance.now() - t0;
   const { shape } = bundle;
   log(`model ${bundle.manifest.name}, weights ${bundle.manifest.weights_dtype} (uploaded as f32), adapter: ${gpu.adapterInfo}, load ${loadMs.toFixed(0)} ms`);
 
   const prefill: Record<string, number> = {};
   const prefillMs: Record<string, number> = {};
+  const prefillGpuMs: Record<string, number> = {};
+  const prefillIface: Record<string, number> = {};
+  const profiles: Record<string, unknown> = {};
   for (const T of (argFlag(args, '--prefill-lengths', '64,512,2048')).split(',').map(Number)) {
     const ids = Int32Array.from({ length: T }, (_, i) => (i * 7919 + 13) % shape.vocab);
     gpu.loadState(emptyState(shape));
     await gpu.prefillResident(ids); // warm-up (pipelines, buffers)
     const ms: number[] = [];
     for (let r = 0; r < runs; r++) {
-      gpu.loadState(emptyState(shape));
       const t1 = performance.now();
+      gpu.resetState(); // the empty state, cleared on the GPU (inside the timing)
       await gpu.prefillResident(ids);
       ms.push(performance.now() - t1);
     }
     prefill[`T${T}`] = Math.round((T / median(ms)) * 1000);
     prefillMs[`T${T}`] = Math.round(median(ms) * 100) / 100;
-    log(`prefill T=${T} (webgpu): ${prefill[`T${T}`]} tokens/s (median ${median(ms).toFixed(1)} ms of ${runs})`);
+    // GPU time alone: prefills back to back in one command buffer (median of 3 batches of 5)
+    const g: number[] = [];
+    for (let r = 0; r < 3; r++) { gpu.resetState(); g.push(await gpu.timePrefillGpu(ids, 5)); }
+    prefillGpuMs[`T${T}`] = Math.round(median(g) * 100) / 100;
+    // through the Backend interface (what the engine calls): the state uploaded, and read back after
+    const mb: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const st = emptyState(shape);
+      const t1 = performance.now();
+      await gpu.prefill(ids, st);
+      mb.push(performance.now() - t1);
+    }
+    prefillIface[`T${T}`] = Math.round((T / median(mb)) * 1000);
+    log(`prefill T=${T} (webgpu): ${prefill[`T${T}`]} tokens/s (median ${median(ms).toFixed(1)} ms of ${runs}; GPU ${median(g).toFixed(2)} ms)`);
+    if (profile && T >= 512) profiles[`T${T}`] = await profileKernels(gpu, ids, log);
   }
 
   // decode, live state on the GPU, logits read back each token
@@ -135,11 +172,15 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
     weights: bundle.manifest.weights_dtype,
     backend: 'webgpu',
     kernels,
+    options: kernelOpts,
     adapter: gpu.adapterInfo,
     runs,
     load_ms: Math.round(loadMs),
     prefill_tokens_per_s: prefill,
     prefill_median_ms: prefillMs,
+    prefill_gpu_ms: prefillGpuMs,
+    prefill_tokens_per_s_backend_prefill: prefillIface,
+    ...(profile ? { profile: profiles } : {}),
     decode_tokens_per_s: Math.round(decode * 10) / 10,
     decode_tokens_per_s_backend_step: Math.round(decodeIface * 10) / 10,
     step_ms: Math.round(stepMs * 1000) / 1000,
@@ -153,4 +194,36 @@ export async function benchWebgpu(args: string[], modelDir: string): Promise<voi
   };
   if (json) console.log(JSON.stringify(result, null, 2));
   await gpu.dispose();
+}
+
+const GROUPS: Record<string, string[]> = {
+  matmul: ['mm64', 'mm128', 'matmul', 'matmul128'],
+  ssd: ['ssdState', 'ssdStateT', 'ssdPass', 'ssdOut', 'ssdOutT'],
+  conv: ['convPar', 'convState'],
+  norms: ['rmsnorm', 'gateNorm'],
+};
+
+/** per-kernel GPU time (timestamps, median of 3 profiles) and the time of each kernel group by its absence */
+async function profileKernels(gpu: WebGpuBackend, ids: Int32Array, log: (s: string) => void): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  if (gpu.canProfile) {
+    const ps = [];
+    for (let r = 0; r < 3; r++) ps.push(await gpu.profile(ids));
+    ps.sort((a, b) => a.spanMs - b.spanMs);
+    const p = ps[1];
+    const round = (v: number) => Math.round(v * 1000) / 1000;
+    out.timestamps = {
+      span_ms: round(p.spanMs), kernel_ms: round(p.kernelMs), dispatches: p.dispatches,
+      kernels: Object.fromEntries(Object.entries(p.kernels).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { ms: round(v.ms), count: v.count }])),
+    };
+    log(`  T=${ids.length} timestamps: span ${p.spanMs.toFixed(2)} ms, kernels ${p.kernelMs.toFixed(2)} ms, ${p.dispatches} dispatches: ` +
+      Object.entries(p.kernels).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${v.ms.toFixed(2)}`).join(', '));
+  } else out.timestamps = 'timestamp-query not available';
+  const t = async (skip: string[]) => { const v: number[] = []; for (let r = 0; r < 3; r++) v.push(await gpu.timePrefillGpu(ids, 5, skip)); return median(v); };
+  const all = await t([]);
+  const without: Record<string, number> = { all: Math.round(all * 1000) / 1000 };
+  for (const [g, ks] of Object.entries(GROUPS)) without[g] = Math.round((all - (await t(ks))) * 1000) / 1000;
+  out.group_ms_by_absence = without;
+  log(`  T=${ids.length} GPU ms, all ${all.toFixed(2)}; by absence: ${Object.entries(without).slice(1).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
+  return out;
 }

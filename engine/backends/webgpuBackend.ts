@@ -17,7 +17,7 @@ import type { ModelShape } from '../model/config.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
 import {
   convParWgsl, convStateWgsl, convWgsl, embedWgsl, gemvFusedWgsl, matmul128Wgsl, scanChannelsPerWorkgroup, scanStepWgsl, gateNormWgsl, gemvWgsl, matmulWgsl, rmsnormWgsl, scanWgsl,
-  SSD_CHUNK, ssdChunkOutWgsl, ssdChunkStateWgsl, ssdStatePassWgsl, stateNormWgsl, type KernelConsts,
+  matmulVec4Wgsl, SSD_CHUNK, ssdChunkOutTiledWgsl, ssdChunkOutWgsl, ssdChunkStateTiledWgsl, ssdChunkStateWgsl, ssdStatePassWgsl, ssdStateTiledFits, ssdTiledFits, stateNormWgsl, type KernelConsts,
 } from './webgpu/kernels.ts';
 
 interface LayerBuffers {
@@ -26,11 +26,31 @@ interface LayerBuffers {
 }
 
 interface Activations {
-  cap: number; // tokens
-  tok: GPUBuffer; h: GPUBuffer; u: GPUBuffer; zxd: GPUBuffer; xbc: GPUBuffer; y: GPUBuffer;
-  logits: GPUBuffer; // [cap, vocab]
+  cap: number; // tokens of one slice
+  h: GPUBuffer; u: GPUBuffer; zxd: GPUBuffer; xbc: GPUBuffer; y: GPUBuffer;
   sq: GPUBuffer; dt: GPUBuffer; norm: GPUBuffer; // diagnostics
   cs: GPUBuffer; cdec: GPUBuffer; // chunked SSD: per-chunk states, decays
+}
+
+/**
+ * Where dispatches are recorded: one compute pass of a command encoder, opened on demand and
+ * ended before copies; with `prof`, one pass per dispatch with GPU timestamps around it.
+ */
+interface Recorder {
+  enc: GPUCommandEncoder;
+  pass: GPUComputePassEncoder | null;
+  prof: { qs: GPUQuerySet; names: string[]; cap: number } | null;
+}
+
+/** GPU time per kernel of one call, from timestamp queries (WebGpuBackend.profile) */
+export interface KernelProfile {
+  /** kernel name -> total ms and dispatch count */
+  kernels: Record<string, { ms: number; count: number }>;
+  /** sum of the dispatches' own times */
+  kernelMs: number;
+  /** first dispatch's start to the last one's end (kernelMs plus the gaps between dispatches) */
+  spanMs: number;
+  dispatches: number;
 }
 
 /** Kernel choices (the defaults follow the adapter; the benchmark and the tests set them). */
@@ -41,8 +61,17 @@ export interface WebGpuKernelOptions {
   chunkedScanMinTokens?: number;
   /** decode (<= 2 tokens): RMSNorm fused into in_proj / lm_head and the gated norm into out_proj, coalesced GEMV */
   fusedDecode?: boolean;
-  /** 128x128-tile matmul from this many tiles (fewer: 64x64 tiles, more workgroups) */
+  /** 128x128-tile matmul from this many tiles (fewer: 64x64 tiles, more workgroups); with matmul 'vec4': its 128x64 tile */
   bigTileMinTiles?: number;
+  /** prefill matmul: 'vec4' (register-blocked, vec4 loads, default on GPUs) or 'scalar' (the first version) */
+  matmul?: 'vec4' | 'scalar';
+  /** chunked SSD state and output steps: 'tiled' (through workgroup memory, default where the shape fits) or 'plain' */
+  ssdOut?: 'tiled' | 'plain';
+  ssdState?: 'tiled' | 'plain';
+  /** tokens per slice of a prefill that returns only the last logits (activation buffers hold one slice) */
+  sliceTokens?: number;
+  /** ask for the 'timestamp-query' feature where the adapter has it (WebGpuBackend.profile) */
+  timestamps?: boolean;
 }
 
 export interface RunOptions {
@@ -67,8 +96,14 @@ function GPUBufferUsageFlags() {
 /** Calls of at most this many tokens take the decode kernels (GEMV, per-channel scan). */
 const SMALL_T = 2;
 
-/** Tokens per slice of one prefill: bounds activation buffers; state carries across slices. */
-const SLICE = 512;
+/**
+ * Tokens per slice of one prefill: bounds the activation buffers; the state carries across
+ * slices, and every slice of a call is recorded into one command buffer (one submit). Calls that
+ * read back every position's logits (or diagnostics) take slices of at most SMALL_SLICE tokens,
+ * so the logits buffer stays [SMALL_SLICE, vocab].
+ */
+const SLICE = 2048;
+const SMALL_SLICE = 512;
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
@@ -103,6 +138,14 @@ export class WebGpuBackend implements Backend {
   private fusedDecode = true;
   /** off by default: on the H200 it was not measurably faster than the 64x64 tiles (bench/results/webgpu-h200.md) */
   private bigTileMinTiles = Infinity;
+  private matmulKind: 'vec4' | 'scalar' = 'vec4';
+  private ssdOutKind: 'tiled' | 'plain' = 'tiled';
+  private ssdStateKind: 'tiled' | 'plain' = 'tiled';
+  private sliceTokens = SLICE;
+  private tok: GPUBuffer | null = null;
+  private logitsBuf: GPUBuffer | null = null;
+  /** kernels left out of recordings (WebGpuBackend.timeKernels: the cost of a kernel by its absence) */
+  private skip = new Set<string>();
   /** channels per gated-RMSNorm group */
   private normGroup = 0;
 
@@ -123,7 +166,9 @@ export class WebGpuBackend implements Backend {
     const adapter = opts.adapter ?? (await gpu.requestAdapter({ powerPreference: 'high-performance' }));
     if (!adapter) throw new Error('WebGPU: no GPU adapter found');
     const lim = adapter.limits;
+    const timestamps = !!opts.timestamps && adapter.features.has('timestamp-query');
     const device = await adapter.requestDevice({
+      requiredFeatures: timestamps ? ['timestamp-query'] : [],
       requiredLimits: {
         maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
         maxBufferSize: lim.maxBufferSize,
@@ -135,12 +180,24 @@ export class WebGpuBackend implements Backend {
     // Dawn's instance must outlive the device: in Node, a collected GPU object takes the device down with it
     b.keepAlive = [gpu, adapter];
     // CPU adapters (SwiftShader), where workgroup barriers are costly, take the barrier-free kernels
-    if (b.software) { b.parallelScanMinT = Infinity; b.chunkedScanMinT = Infinity; b.fusedDecode = false; }
+    if (b.software) { b.parallelScanMinT = Infinity; b.chunkedScanMinT = Infinity; b.fusedDecode = false; b.matmulKind = 'scalar'; b.ssdOutKind = 'plain'; b.ssdStateKind = 'plain'; }
     if (opts.parallelScanMinTokens !== undefined) b.parallelScanMinT = opts.parallelScanMinTokens;
     if (opts.chunkedScanMinTokens !== undefined) b.chunkedScanMinT = opts.chunkedScanMinTokens;
     if (opts.fusedDecode !== undefined) b.fusedDecode = opts.fusedDecode;
     if (b.software) b.bigTileMinTiles = Infinity;
     if (opts.bigTileMinTiles !== undefined) b.bigTileMinTiles = opts.bigTileMinTiles;
+    if (opts.matmul) b.matmulKind = opts.matmul;
+    if (opts.ssdOut) b.ssdOutKind = opts.ssdOut;
+    if (opts.ssdState) b.ssdStateKind = opts.ssdState;
+    if (!ssdTiledFits(bundle.shape)) b.ssdOutKind = 'plain';
+    if (!ssdStateTiledFits(bundle.shape)) b.ssdStateKind = 'plain';
+    b.sliceTokens = Math.max(SSD_CHUNK, opts.sliceTokens ?? SLICE);
+    // every buffer of a slice within the device's binding limit (zxd and the chunk states are the largest)
+    const sh = bundle.shape;
+    const perToken = 4 * Math.max(sh.dInner + sh.convDim + sh.heads, (sh.heads * sh.headDim * sh.dState) / SSD_CHUNK + 1);
+    const lim2 = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    while (b.sliceTokens > SMALL_SLICE && b.sliceTokens * perToken > lim2) b.sliceTokens /= 2;
+    b.sliceTokens = Math.floor(b.sliceTokens / SSD_CHUNK) * SSD_CHUNK;
     const groups = bundle.shape.dInner / (bundle.config.norm_group_size ?? bundle.shape.dInner);
     if (bundle.shape.dModel % 4 || bundle.shape.dInner % 4 || groups > 8) b.fusedDecode = false;
     device.lost.then((l) => { b.lost = `WebGPU device lost: ${l.message}`; });
@@ -163,6 +220,10 @@ export class WebGpuBackend implements Backend {
     mk('rmsnorm', rmsnormWgsl(k));
     mk('matmul', matmulWgsl());
     mk('matmul128', matmul128Wgsl());
+    mk('mm64', matmulVec4Wgsl(64));
+    mk('mm128', matmulVec4Wgsl(128));
+    if (ssdTiledFits(shape)) mk('ssdOutT', ssdChunkOutTiledWgsl(k));
+    if (ssdStateTiledFits(shape)) mk('ssdStateT', ssdChunkStateTiledWgsl(k));
     mk('gemv', gemvWgsl());
     mk('conv', convWgsl(k));
     mk('scan', scanWgsl(k));
@@ -217,21 +278,42 @@ export class WebGpuBackend implements Backend {
     if (this.act && this.act.cap >= T) return this.act;
     if (this.act) for (const b of Object.values(this.act)) if (typeof b !== 'number') b.destroy();
     this.bindCache.clear();
-    const { dModel, dInner, convDim, heads, headDim, dState, layers, vocab } = this.shape;
-    const cap = Math.max(T, this.act ? Math.min(SLICE, this.act.cap * 2) : 1);
+    const { dModel, dInner, convDim, heads, headDim, dState, layers } = this.shape;
+    const cap = Math.max(T, this.act ? Math.min(this.sliceTokens, this.act.cap * 2) : 1);
     const chunks = Math.ceil(cap / SSD_CHUNK);
     this.act = {
       cap,
-      tok: this.buffer(4 * cap, 'tok'),
       h: this.buffer(4 * cap * dModel, 'h'), u: this.buffer(4 * cap * dModel, 'u'),
       zxd: this.buffer(4 * cap * (dInner + convDim + heads), 'zxd'), xbc: this.buffer(4 * cap * convDim, 'xbc'),
-      y: this.buffer(4 * cap * dInner, 'y'), logits: this.buffer(4 * cap * vocab, 'logits'),
-      sq: this.buffer(4 * cap * dInner, 'sq'), dt: this.buffer(4 * cap * layers * heads, 'dt'), norm: this.buffer(4 * cap * layers, 'norm'),
+      y: this.buffer(4 * cap * dInner, 'y'),
+      sq: this.buffer(4 * Math.min(cap, SMALL_SLICE) * dInner, 'sq'), dt: this.buffer(4 * Math.min(cap, SMALL_SLICE) * layers * heads, 'dt'),
+      norm: this.buffer(4 * Math.min(cap, SMALL_SLICE) * layers, 'norm'),
       // the chunked SSD runs only from chunkedScanMinT tokens: small calls keep these small
-      cs: this.buffer(cap >= Math.min(this.chunkedScanMinT, SLICE) ? 4 * chunks * heads * headDim * dState : 16, 'cs'),
+      cs: this.buffer(cap >= Math.min(this.chunkedScanMinT, this.sliceTokens) ? 4 * chunks * heads * headDim * dState : 16, 'cs'),
       cdec: this.buffer(4 * chunks * heads, 'cdec'),
     };
     return this.act;
+  }
+
+  /** the token ids of one call (all slices) */
+  private tokenBuffer(T: number): GPUBuffer {
+    if (!this.tok || this.tok.size < 4 * T) {
+      this.tok?.destroy();
+      this.bindCache.clear();
+      this.tok = this.buffer(4 * Math.max(T, 2 * ((this.tok?.size ?? 0) / 4), 64), 'tok');
+    }
+    return this.tok;
+  }
+
+  /** logits rows of one slice */
+  private logits(rows: number): GPUBuffer {
+    const bytes = 4 * rows * this.shape.vocab;
+    if (!this.logitsBuf || this.logitsBuf.size < bytes) {
+      this.logitsBuf?.destroy();
+      this.bindCache.clear();
+      this.logitsBuf = this.buffer(bytes, 'logits');
+    }
+    return this.logitsBuf;
   }
 
   private uniform(vals: number[]): GPUBuffer {
@@ -254,7 +336,17 @@ export class WebGpuBackend implements Backend {
     return i;
   }
 
-  private dispatch(pass: GPUComputePassEncoder, pipe: string, uni: number[], bufs: GPUBuffer[], x: number, y = 1): void {
+  private recorder(prof: Recorder['prof'] = null): Recorder {
+    return { enc: this.device.createCommandEncoder(), pass: null, prof };
+  }
+
+  private endPass(rec: Recorder): void {
+    rec.pass?.end();
+    rec.pass = null;
+  }
+
+  private dispatch(rec: Recorder, pipe: string, uni: number[], bufs: GPUBuffer[], x: number, y = 1): void {
+    if (this.skip.has(pipe)) return;
     const u = this.uniform(uni);
     const key = `${pipe}|${this.id(u)}|${bufs.map((b) => this.id(b)).join(',')}`;
     let bg = this.bindCache.get(key);
@@ -266,61 +358,113 @@ export class WebGpuBackend implements Backend {
       });
       this.bindCache.set(key, bg);
     }
+    let pass = rec.pass;
+    if (rec.prof && rec.prof.names.length < rec.prof.cap / 2) {
+      const i = rec.prof.names.length;
+      rec.prof.names.push(pipe);
+      this.endPass(rec);
+      pass = rec.enc.beginComputePass({ timestampWrites: { querySet: rec.prof.qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      rec.pass = pass;
+    }
+    if (!pass) pass = rec.pass = rec.enc.beginComputePass();
     pass.setPipeline(this.pipes[pipe]);
     pass.setBindGroup(0, bg);
     // workgroup counts beyond 65535 in x fold into y
     if (x > 65535) { y = Math.ceil(x / 65535) * y; x = 65535; }
     pass.dispatchWorkgroups(x, y);
+    if (rec.prof) this.endPass(rec);
   }
 
-  private linear(pass: GPUComputePassEncoder, a: GPUBuffer, w: GPUBuffer, c: GPUBuffer, M: number, N: number, K: number, acc: boolean): void {
-    if (M <= SMALL_T && K % 4 === 0) this.dispatch(pass, 'gemv', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 64));
-    else if (Math.ceil(N / 128) * Math.ceil(M / 128) >= this.bigTileMinTiles) this.dispatch(pass, 'matmul128', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 128), Math.ceil(M / 128));
-    else this.dispatch(pass, 'matmul', [M, N, K, acc ? 1 : 0], [a, w, c], Math.ceil(N / 64), Math.ceil(M / 64));
+  private linear(rec: Recorder, a: GPUBuffer, w: GPUBuffer, c: GPUBuffer, M: number, N: number, K: number, acc: boolean): void {
+    const u = [M, N, K, acc ? 1 : 0];
+    if (M <= SMALL_T && K % 4 === 0) this.dispatch(rec, 'gemv', u, [a, w, c], Math.ceil(N / 64));
+    else if (this.matmulKind === 'vec4' && K % 4 === 0) {
+      if (Math.ceil(N / 64) * Math.ceil(M / 128) >= this.bigTileMinTiles) this.dispatch(rec, 'mm128', u, [a, w, c], Math.ceil(N / 64), Math.ceil(M / 128));
+      else this.dispatch(rec, 'mm64', u, [a, w, c], Math.ceil(N / 64), Math.ceil(M / 64));
+    } else if (Math.ceil(N / 128) * Math.ceil(M / 128) >= this.bigTileMinTiles) this.dispatch(rec, 'matmul128', u, [a, w, c], Math.ceil(N / 128), Math.ceil(M / 128));
+    else this.dispatch(rec, 'matmul', u, [a, w, c], Math.ceil(N / 64), Math.ceil(M / 64));
   }
 
-  /** Records one slice of tokens (already in act.tok) through every layer; logits rows per `logitsRows`. */
-  private encodeSlice(pass: GPUComputePassEncoder, T: number, diag: boolean, logitsFrom: number | null): void {
+  /**
+   * Records one slice of T tokens (tokens tokOff.. of the token buffer) through every layer;
+   * logits of the slice's rows logitsFrom.. (null: none) into the logits buffer.
+   */
+  private encodeSlice(rec: Recorder, T: number, tokOff: number, diag: boolean, logitsFrom: number | null): void {
     const a = this.act!;
+    const tok = this.tok!;
     const { dModel, dInner, convDim, heads, headDim, layers, vocab } = this.shape;
     const rows = dInner + convDim + heads;
     const fused = this.fusedDecode && T <= SMALL_T;
     const chunked = !diag && T >= this.chunkedScanMinT;
     const chunks = Math.ceil(T / SSD_CHUNK);
-    this.dispatch(pass, 'embed', [T, 0, 0, 0], [a.tok, this.emb, a.h], Math.ceil((T * dModel) / 256));
+    this.dispatch(rec, 'embed', [T, tokOff, 0, 0], [tok, this.emb, a.h], Math.ceil((T * dModel) / 256));
     for (let l = 0; l < layers; l++) {
       const w = this.layers[l];
-      if (fused) this.dispatch(pass, 'gemvRms', [T, rows, dModel, 0, 0], [a.h, w.inProj, a.zxd, w.norm], Math.ceil(rows / 8));
+      if (fused) this.dispatch(rec, 'gemvRms', [T, rows, dModel, 0, 0], [a.h, w.inProj, a.zxd, w.norm], Math.ceil(rows / 8));
       else {
-        this.dispatch(pass, 'rmsnorm', [0, 0, 0, 0], [a.h, w.norm, a.u], T);
-        this.linear(pass, a.u, w.inProj, a.zxd, T, rows, dModel, false);
+        this.dispatch(rec, 'rmsnorm', [0, 0, 0, 0], [a.h, w.norm, a.u], T);
+        this.linear(rec, a.u, w.inProj, a.zxd, T, rows, dModel, false);
       }
       if (chunked) {
-        this.dispatch(pass, 'convPar', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil((T * convDim) / 256));
-        this.dispatch(pass, 'convState', [T, l, 0, 0], [a.zxd, this.convState], Math.ceil(convDim / 64));
-        this.dispatch(pass, 'ssdState', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, a.cs, a.cdec], chunks * heads);
-        this.dispatch(pass, 'ssdPass', [T, l, chunks, 0], [a.cs, a.cdec, this.ssmState], Math.ceil((heads * headDim * this.shape.dState) / 256));
-        this.dispatch(pass, 'ssdOut', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.cs, a.y], chunks * heads);
+        this.dispatch(rec, 'convPar', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil((T * convDim) / 256));
+        this.dispatch(rec, 'convState', [T, l, 0, 0], [a.zxd, this.convState], Math.ceil(convDim / 64));
+        this.dispatch(rec, this.ssdStateKind === 'tiled' ? 'ssdStateT' : 'ssdState', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, a.cs, a.cdec], chunks * heads);
+        this.dispatch(rec, 'ssdPass', [T, l, chunks, 0], [a.cs, a.cdec, this.ssmState], Math.ceil((heads * headDim * this.shape.dState) / 256));
+        this.dispatch(rec, this.ssdOutKind === 'tiled' ? 'ssdOutT' : 'ssdOut', [T, l, 0, 0], [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.cs, a.y], chunks * heads);
       } else {
-        this.dispatch(pass, 'conv', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil(convDim / 64));
+        this.dispatch(rec, 'conv', [T, l, 0, 0], [a.zxd, w.convW, w.convB, a.xbc, this.convState], Math.ceil(convDim / 64));
         const scanBufs = [a.zxd, a.xbc, w.dtBias, w.Alog, w.D, a.y, this.ssmState, a.dt, a.sq];
-        if (T < this.parallelScanMinT) this.dispatch(pass, 'scanStep', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / 64));
-        else this.dispatch(pass, 'scan', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / scanChannelsPerWorkgroup(this.shape)));
+        if (T < this.parallelScanMinT) this.dispatch(rec, 'scanStep', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / 64));
+        else this.dispatch(rec, 'scan', [T, l, diag ? 1 : 0, 0], scanBufs, Math.ceil((heads * headDim) / scanChannelsPerWorkgroup(this.shape)));
       }
-      if (diag) this.dispatch(pass, 'stateNorm', [T, l, 0, 0], [a.sq, a.norm], T);
-      if (fused) this.dispatch(pass, 'gemvGate', [T, dModel, dInner, 1, 0], [a.y, w.outProj, a.h, w.gateNorm, a.zxd], Math.ceil(dModel / 8));
+      if (diag) this.dispatch(rec, 'stateNorm', [T, l, 0, 0], [a.sq, a.norm], T);
+      if (fused) this.dispatch(rec, 'gemvGate', [T, dModel, dInner, 1, 0], [a.y, w.outProj, a.h, w.gateNorm, a.zxd], Math.ceil(dModel / 8));
       else {
-        this.dispatch(pass, 'gateNorm', [T, 0, 0, 0], [a.zxd, w.gateNorm, a.y], T * (dInner / this.normGroup));
-        this.linear(pass, a.y, w.outProj, a.h, T, dModel, dInner, true);
+        this.dispatch(rec, 'gateNorm', [T, 0, 0, 0], [a.zxd, w.gateNorm, a.y], T * (dInner / this.normGroup));
+        this.linear(rec, a.y, w.outProj, a.h, T, dModel, dInner, true);
       }
     }
     if (logitsFrom !== null) {
       const n = T - logitsFrom;
-      if (this.fusedDecode && n <= SMALL_T) this.dispatch(pass, 'gemvRms', [n, vocab, dModel, 0, logitsFrom], [a.h, this.lmHead, a.logits, this.normF], Math.ceil(vocab / 8));
+      const lg = this.logitsBuf!;
+      if (this.fusedDecode && n <= SMALL_T) this.dispatch(rec, 'gemvRms', [n, vocab, dModel, 0, logitsFrom], [a.h, this.lmHead, lg, this.normF], Math.ceil(vocab / 8));
       else {
-        this.dispatch(pass, 'rmsnorm', [logitsFrom, 0, 0, 0], [a.h, this.normF, a.u], n);
-        this.linear(pass, a.u, this.lmHead, a.logits, n, vocab, dModel, false);
+        this.dispatch(rec, 'rmsnorm', [logitsFrom, 0, 0, 0], [a.h, this.normF, a.u], n);
+        this.linear(rec, a.u, this.lmHead, lg, n, vocab, dModel, false);
       }
+    }
+  }
+
+  /**
+   * Records a whole call: every slice, with the copies of what comes back into `staging` at the
+   * offsets runNow reads (logits | state | diagnostics). Tokens must be in the token buffer.
+   */
+  private encodeCall(rec: Recorder, T: number, opts: RunOptions, staging: GPUBuffer | null): void {
+    const { vocab, layers, heads } = this.shape;
+    const allLogits = !!opts.allLogits, diag = !!opts.diagnostics;
+    const slice = allLogits || diag ? Math.min(SMALL_SLICE, this.sliceTokens) : this.sliceTokens;
+    const logitsBytes = 4 * vocab * (allLogits ? Math.max(T, 1) : 1);
+    const stateBytes = opts.readState ? this.convState.size + this.ssmState.size : 0;
+    for (let s0 = 0; s0 < T; s0 += slice) {
+      const n = Math.min(slice, T - s0);
+      const a = this.activations(n);
+      const lg = this.logits(allLogits ? Math.min(T, slice) : 1);
+      const last = s0 + n === T;
+      this.encodeSlice(rec, n, s0, diag, allLogits ? 0 : last ? n - 1 : null);
+      if (!staging) continue;
+      this.endPass(rec);
+      const e = rec.enc;
+      if (allLogits) e.copyBufferToBuffer(lg, 0, staging, 4 * vocab * s0, 4 * vocab * n);
+      else if (last) e.copyBufferToBuffer(lg, 0, staging, 0, 4 * vocab);
+      if (diag) {
+        e.copyBufferToBuffer(a.dt, 0, staging, logitsBytes + stateBytes + 4 * s0 * layers * heads, 4 * n * layers * heads);
+        e.copyBufferToBuffer(a.norm, 0, staging, logitsBytes + stateBytes + 4 * T * layers * heads + 4 * s0 * layers, 4 * n * layers);
+      }
+    }
+    this.endPass(rec);
+    if (staging && opts.readState) {
+      rec.enc.copyBufferToBuffer(this.convState, 0, staging, logitsBytes, this.convState.size);
+      rec.enc.copyBufferToBuffer(this.ssmState, 0, staging, logitsBytes + this.convState.size, this.ssmState.size);
     }
   }
 
@@ -365,7 +509,7 @@ export class WebGpuBackend implements Backend {
     const allLogits = !!opts.allLogits, diag = !!opts.diagnostics;
     const logitsBytes = 4 * vocab * (allLogits ? Math.max(T, 1) : 1);
     const convBytes = this.convState.size, ssmBytes = this.ssmState.size;
-    const stateBytes = opts.readState ? 4 * layers * (this.shape.convStatePerLayer + this.shape.ssmStatePerLayer) : 0;
+    const stateBytes = opts.readState ? convBytes + ssmBytes : 0;
     const diagBytes = diag ? 4 * T * layers * (heads + 1) : 0;
     const total = logitsBytes + stateBytes + diagBytes;
     if (!this.staging || this.staging.size < total) {
@@ -374,38 +518,11 @@ export class WebGpuBackend implements Backend {
     }
     const staging = this.staging;
     this.device.pushErrorScope('validation');
-    const enc = this.device.createCommandEncoder();
-    for (let s0 = 0; s0 < T; s0 += SLICE) {
-      const n = Math.min(SLICE, T - s0);
-      const a = this.activations(n);
-      this.device.queue.writeBuffer(a.tok, 0, Uint32Array.from(tokens.subarray(s0, s0 + n)));
-      // writeBuffer runs before the submitted work, so every slice needs its own submit
-      const e = s0 === 0 ? enc : this.device.createCommandEncoder();
-      const pass = e.beginComputePass();
-      const last = s0 + n === T;
-      this.encodeSlice(pass, n, diag, allLogits ? 0 : last ? n - 1 : null);
-      pass.end();
-      if (allLogits) e.copyBufferToBuffer(a.logits, 0, staging, 4 * vocab * s0, 4 * vocab * n);
-      else if (last) e.copyBufferToBuffer(a.logits, 0, staging, 0, 4 * vocab);
-      if (diag) {
-        e.copyBufferToBuffer(a.dt, 0, staging, logitsBytes + stateBytes + 4 * s0 * layers * heads, 4 * n * layers * heads);
-        e.copyBufferToBuffer(a.norm, 0, staging, logitsBytes + stateBytes + 4 * T * layers * heads + 4 * s0 * layers, 4 * n * layers);
-      }
-      if (last && opts.readState) {
-        e.copyBufferToBuffer(this.convState, 0, staging, logitsBytes, convBytes);
-        e.copyBufferToBuffer(this.ssmState, 0, staging, logitsBytes + convBytes, ssmBytes);
-      }
-      this.device.queue.submit([e.finish()]);
-    }
-    if (T === 0) {
-      // no tokens: the logits are undefined (zeros); still honour readState
-      const e = this.device.createCommandEncoder();
-      if (opts.readState) {
-        e.copyBufferToBuffer(this.convState, 0, staging, logitsBytes, convBytes);
-        e.copyBufferToBuffer(this.ssmState, 0, staging, logitsBytes + convBytes, ssmBytes);
-      }
-      this.device.queue.submit([e.finish()]);
-    }
+    // all tokens at once: every slice is recorded into one command buffer, one submit
+    if (T > 0) this.device.queue.writeBuffer(this.tokenBuffer(T), 0, Uint32Array.from(tokens));
+    const rec = this.recorder();
+    this.encodeCall(rec, T, opts, staging);
+    this.device.queue.submit([rec.enc.finish()]);
     const err = await this.device.popErrorScope();
     if (err) throw new Error(`webgpu backend: ${err.message}`);
     await staging.mapAsync(STORAGE.MAP_READ, 0, Math.ceil(total / 4) * 4 || 16);
@@ -424,6 +541,75 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
+  /** whether the device was created with timestamp queries (WebGpuBackend.create's `timestamps`) */
+  get canProfile(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * For the benchmark: a prefill of `tokens` on the live state (last logits, as prefillResident)
+   * with one compute pass per dispatch and GPU timestamps around each: the GPU time per kernel.
+   * Separate passes add a little of their own; `spanMs` - `kernelMs` is the time between
+   * dispatches. Needs canProfile.
+   */
+  async profile(tokens: Int32Array): Promise<KernelProfile> {
+    if (!this.canProfile) throw new Error('webgpu backend: no timestamp-query on this device');
+    this.sessionId++;
+    return this.enqueue(async () => {
+      this.useSlot(this.liveSlot);
+      const cap = 4096;
+      const qs = this.device.createQuerySet({ type: 'timestamp', count: cap });
+      const resolve = this.device.createBuffer({ size: 8 * cap, usage: 0x200 /* QUERY_RESOLVE */ | STORAGE.COPY_SRC });
+      const read = this.device.createBuffer({ size: 8 * cap, usage: STORAGE.MAP_READ | STORAGE.COPY_DST });
+      this.device.queue.writeBuffer(this.tokenBuffer(tokens.length), 0, Uint32Array.from(tokens));
+      const rec = this.recorder({ qs, names: [], cap });
+      this.encodeCall(rec, tokens.length, {}, null);
+      const n = rec.prof!.names.length;
+      rec.enc.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
+      rec.enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
+      this.device.queue.submit([rec.enc.finish()]);
+      await read.mapAsync(STORAGE.MAP_READ);
+      const ts = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      read.destroy(); resolve.destroy(); qs.destroy();
+      const kernels: KernelProfile['kernels'] = {};
+      let kernelMs = 0;
+      for (let i = 0; i < n; i++) {
+        const ms = Number(ts[2 * i + 1] - ts[2 * i]) / 1e6;
+        const k = (kernels[rec.prof!.names[i]] ??= { ms: 0, count: 0 });
+        k.ms += ms; k.count++;
+        kernelMs += ms;
+      }
+      return { kernels, kernelMs, spanMs: n ? Number(ts[2 * n - 1] - ts[0]) / 1e6 : 0, dispatches: n };
+    });
+  }
+
+  /**
+   * For the benchmark: the GPU time of `reps` prefills of `tokens` recorded into one command
+   * buffer (no readback), optionally with some kernels left out (their cost is the difference).
+   * Ms per prefill, from submit to onSubmittedWorkDone.
+   */
+  async timePrefillGpu(tokens: Int32Array, reps: number, skip: string[] = []): Promise<number> {
+    this.sessionId++;
+    return this.enqueue(async () => {
+      this.useSlot(this.liveSlot);
+      this.device.queue.writeBuffer(this.tokenBuffer(tokens.length), 0, Uint32Array.from(tokens));
+      this.skip = new Set(skip);
+      const rec = this.recorder();
+      try {
+        for (let r = 0; r < reps; r++) this.encodeCall(rec, tokens.length, {}, null);
+      } finally {
+        this.skip = new Set();
+      }
+      const cmd = rec.enc.finish();
+      await this.device.queue.onSubmittedWorkDone();
+      const t0 = performance.now();
+      this.device.queue.submit([cmd]);
+      await this.device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / reps;
+    });
+  }
+
   /**
    * For the benchmark: n decode steps of `token` recorded into one command buffer and submitted
    * at once (no readback, no waiting between steps), on the live state. Returns the CPU time to
@@ -434,15 +620,15 @@ export class WebGpuBackend implements Backend {
     this.sessionId++;
     return this.enqueue(async () => {
       this.useSlot(this.liveSlot);
-      const a = this.activations(1);
-      this.device.queue.writeBuffer(a.tok, 0, Uint32Array.of(token));
+      this.activations(1);
+      this.logits(1);
+      this.device.queue.writeBuffer(this.tokenBuffer(1), 0, Uint32Array.of(token));
       await this.device.queue.onSubmittedWorkDone();
       const t0 = performance.now();
-      const e = this.device.createCommandEncoder();
-      const pass = e.beginComputePass();
-      for (let i = 0; i < n; i++) this.encodeSlice(pass, 1, false, 0);
-      pass.end();
-      const cmd = e.finish();
+      const rec = this.recorder();
+      for (let i = 0; i < n; i++) this.encodeSlice(rec, 1, 0, false, 0);
+      this.endPass(rec);
+      const cmd = rec.enc.finish();
       const t1 = performance.now();
       this.device.queue.submit([cmd]);
       await this.device.queue.onSubmittedWorkDone();
@@ -457,6 +643,18 @@ export class WebGpuBackend implements Backend {
     return this.enqueue(async () => {
       this.useSlot(this.liveSlot);
       this.writeState(copy);
+    });
+  }
+
+  /** Sets the live state to the empty state (zeros) on the GPU, with nothing uploaded. */
+  resetState(): Promise<void> {
+    this.sessionId++;
+    return this.enqueue(async () => {
+      this.useSlot(this.liveSlot);
+      const e = this.device.createCommandEncoder();
+      e.clearBuffer(this.convState);
+      e.clearBuffer(this.ssmState);
+      this.device.queue.submit([e.finish()]);
     });
   }
 

@@ -127,8 +127,10 @@ describe('webgpu backend vs transformers Mamba2 (tiny fixture, fp32)', () => {
     }
   });
 
-  it('the GPU kernels (128-tile matmul, chunked SSD + token-parallel conv for prefill, fused GEMVs and the parallel scan for decode) match the reference too', async () => {
-    const g = await WebGpuBackend.create(bundle, { gpu: gpu!, parallelScanMinTokens: 1, chunkedScanMinTokens: 3, fusedDecode: true, bigTileMinTiles: 1 });
+  it('the GPU kernels (vec4 128-row-tile matmul, tiled chunked SSD + token-parallel conv for prefill in slices of 64 tokens, fused GEMVs and the parallel scan for decode) match the reference too', async () => {
+    const g = await WebGpuBackend.create(bundle, {
+      gpu: gpu!, parallelScanMinTokens: 1, chunkedScanMinTokens: 3, fusedDecode: true, bigTileMinTiles: 1, matmul: 'vec4', ssdOut: 'tiled', ssdState: 'tiled', sliceTokens: 64,
+    });
     try {
       const V = ref.vocab;
       // 100 tokens: three full chunks of 32 and a partial one; then the rest from that state

@@ -24,7 +24,7 @@ const f = (v: number) => {
   return s.includes('e') ? s.replace('e+', 'e') : s;
 };
 
-/** h[t, i] = emb[tok[t], i] */
+/** h[t, i] = emb[tok[p.a + t], i]   (p.a: the slice's first token in the call's token buffer) */
 export function embedWgsl({ shape }: KernelConsts): string {
   return /* wgsl */ `
 struct P { T: u32, a: u32, b: u32, c: u32 }
@@ -38,7 +38,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = gid.x + gid.y * nwg.x * 256u;
   if (i >= p.T * D) { return; }
   let t = i / D;
-  h[i] = emb[tok[t] * D + i % D];
+  h[i] = emb[tok[p.a + t] * D + i % D];
 }`;
 }
 
@@ -577,18 +577,21 @@ const DI: u32 = ${dInner}u;
 const Q: u32 = ${SSD_CHUNK}u;
 var<workgroup> dts: array<f32, ${SSD_CHUNK}>;
 var<workgroup> cum: array<f32, ${SSD_CHUNK}>;
-// dt and the cumulative decay of the chunk's tokens (t0 .. t0 + len - 1), in thread 0
+// dt and the cumulative decay of the chunk's tokens (t0 .. t0 + len - 1): dt per token in
+// parallel, then each token's prefix sum of dt A (summed in token order, as a serial loop would)
+var<workgroup> decs: array<f32, ${SSD_CHUNK}>;
 fn chunkDecay(li: u32, t0: u32, len: u32, h: u32) {
-  if (li == 0u) {
-    let A = -exp(Alog[h]);
+  if (li < len) {
+    let raw = zxd[(t0 + li) * ROWS + DI + CD + h] + dtBias[h];
+    let dt = select(log(1.0 + exp(raw)), raw, raw > 20.0);
+    dts[li] = dt;
+    decs[li] = dt * -exp(Alog[h]);
+  }
+  workgroupBarrier();
+  if (li < len) {
     var c = 0.0;
-    for (var s = 0u; s < len; s++) {
-      let raw = zxd[(t0 + s) * ROWS + DI + CD + h] + dtBias[h];
-      let dt = select(log(1.0 + exp(raw)), raw, raw > 20.0);
-      dts[s] = dt;
-      c += dt * A;
-      cum[s] = c;
-    }
+    for (var s = 0u; s <= li; s++) { c += decs[s]; }
+    cum[li] = c;
   }
   workgroupBarrier();
 }`;
@@ -637,6 +640,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
  */
 export function ssdStatePassWgsl({ shape }: KernelConsts): string {
   const { heads, headDim, dState: N } = shape;
+  const B = 16; // chunks whose own states are loaded before any is written (loads in flight together)
+  const r = (f: (j: number) => string) => Array.from({ length: B }, (_, j) => f(j)).join('\n');
   return /* wgsl */ `
 struct P { T: u32, layer: u32, chunks: u32, c: u32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -652,10 +657,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let h = i / HDN;
   let si = p.layer * H * HDN + i;
   var s = state[si];
-  for (var c = 0u; c < p.chunks; c++) {
-    let own = cs[c * H * HDN + i];
-    cs[c * H * HDN + i] = s;
-    s = cdec[c * H + h] * s + own;
+  for (var c0 = 0u; c0 < p.chunks; c0 += ${B}u) {
+${r((j) => `    var o${j} = 0.0; if (c0 + ${j}u < p.chunks) { o${j} = cs[(c0 + ${j}u) * H * HDN + i]; }`)}
+${r((j) => `    if (c0 + ${j}u < p.chunks) { cs[(c0 + ${j}u) * H * HDN + i] = s; s = cdec[(c0 + ${j}u) * H + h] * s + o${j}; }`)}
   }
   state[si] = s;
 }`;
@@ -771,6 +775,274 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       if (p.acc == 1u) { v += C[r * p.N + c]; }
       C[r * p.N + c] = v;
     }
+  }
+}`;
+}
+
+/**
+ * C[M, N] (+)= A[M, K] @ W[N, K]^T, register-blocked with vec4 operands (K % 4 == 0):
+ * a BM x 64 output tile per workgroup (BM = 64 or 128), 16x16 threads, each (BM/16) x 4 outputs
+ * held in vec4 accumulators (code unrolled here, so nothing is indexed at run time). K goes in
+ * steps of 16 through workgroup memory stored k-major, so a step reads one vec4 of A per 4 rows
+ * and one vec4 of W (two 128-bit shared loads per 16 multiply-adds at BM = 64). The next K tile
+ * is loaded from global memory into registers while the current one is multiplied.
+ */
+export function matmulVec4Wgsl(bm: 64 | 128): string {
+  const TM = bm / 16; // rows per thread
+  const AV = bm / 64; // A vec4 loads per thread per K tile
+  const AS = bm + 4; // padded k-row stride of the A tile (floats)
+  const WS = 68;
+  const lines: string[] = [];
+  const loadA = (pre: string) => Array.from({ length: AV }, (_, e) => `
+    { let idx = li + ${e * 256}u; let r = idx / 4u; let kq = idx % 4u;
+      ${pre}ra${e} = vec4f(0.0);
+      if (row0 + r < p.M && k0n + 4u * kq < p.K) { ${pre}ra${e} = A[(row0 + r) * K4 + k0n / 4u + kq]; } }`).join('');
+  const storeA = Array.from({ length: AV }, (_, e) => `
+    { let idx = li + ${e * 256}u; let r = idx / 4u; let kq = idx % 4u;
+      As[(4u * kq + 0u) * ${AS / 4}u + r / 4u][r % 4u] = ra${e}.x;
+      As[(4u * kq + 1u) * ${AS / 4}u + r / 4u][r % 4u] = ra${e}.y;
+      As[(4u * kq + 2u) * ${AS / 4}u + r / 4u][r % 4u] = ra${e}.z;
+      As[(4u * kq + 3u) * ${AS / 4}u + r / 4u][r % 4u] = ra${e}.w; }`).join('');
+  for (let i = 0; i < TM / 4; i++) lines.push(`      let a${i} = As[kk * ${AS / 4}u + ty * ${TM / 4}u + ${i}u];`);
+  for (let i = 0; i < TM; i++) lines.push(`      c${i} += a${i >> 2}.${'xyzw'[i & 3]} * w;`);
+  const decl = Array.from({ length: TM }, (_, i) => `  var c${i} = vec4f(0.0);`).join('\n');
+  const out = Array.from({ length: TM }, (_, i) => `
+  { let r = row0 + ty * ${TM}u + ${i}u;
+    if (r < p.M) {
+      let o = r * p.N + cc;
+      if (p.acc == 1u) {
+        if (cc < p.N) { C[o] += c${i}.x; } if (cc + 1u < p.N) { C[o + 1u] += c${i}.y; }
+        if (cc + 2u < p.N) { C[o + 2u] += c${i}.z; } if (cc + 3u < p.N) { C[o + 3u] += c${i}.w; }
+      } else {
+        if (cc < p.N) { C[o] = c${i}.x; } if (cc + 1u < p.N) { C[o + 1u] = c${i}.y; }
+        if (cc + 2u < p.N) { C[o + 2u] = c${i}.z; } if (cc + 3u < p.N) { C[o + 3u] = c${i}.w; }
+      } } }`).join('');
+  return /* wgsl */ `
+struct P { M: u32, N: u32, K: u32, acc: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A: array<vec4f>;
+@group(0) @binding(2) var<storage, read> W: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+var<workgroup> As: array<vec4f, ${(16 * AS) / 4}>;
+var<workgroup> Ws: array<vec4f, ${(16 * WS) / 4}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let li = ty * 16u + tx;
+  let row0 = wg.y * ${bm}u;
+  let col0 = wg.x * 64u;
+  let K4 = p.K / 4u;
+${decl}
+  ${Array.from({ length: AV }, (_, e) => `var ra${e}: vec4f;`).join(' ')}
+  var rw: vec4f;
+  var k0n = 0u;
+${loadA('')}
+  { let r = li / 4u; let kq = li % 4u;
+    rw = vec4f(0.0);
+    if (col0 + r < p.N && 4u * kq < p.K) { rw = W[(col0 + r) * K4 + kq]; } }
+  for (var k0 = 0u; k0 < p.K; k0 += 16u) {
+${storeA}
+    { let r = li / 4u; let kq = li % 4u;
+      Ws[(4u * kq + 0u) * ${WS / 4}u + r / 4u][r % 4u] = rw.x;
+      Ws[(4u * kq + 1u) * ${WS / 4}u + r / 4u][r % 4u] = rw.y;
+      Ws[(4u * kq + 2u) * ${WS / 4}u + r / 4u][r % 4u] = rw.z;
+      Ws[(4u * kq + 3u) * ${WS / 4}u + r / 4u][r % 4u] = rw.w; }
+    workgroupBarrier();
+    k0n = k0 + 16u;
+    if (k0n < p.K) {
+${loadA('')}
+      { let r = li / 4u; let kq = li % 4u;
+        rw = vec4f(0.0);
+        if (col0 + r < p.N && k0n + 4u * kq < p.K) { rw = W[(col0 + r) * K4 + k0n / 4u + kq]; } }
+    }
+    for (var kk = 0u; kk < 16u; kk++) {
+      let w = Ws[kk * ${WS / 4}u + tx];
+${lines.join('\n')}
+    }
+    workgroupBarrier();
+  }
+  let cc = col0 + tx * 4u;
+${out}
+}`;
+}
+
+/** Whether ssdChunkOutTiledWgsl supports this shape (workgroup memory within WebGPU's default 16 KiB). */
+export function ssdTiledFits(shape: ModelShape): boolean {
+  const HD = shape.headDim;
+  return 256 % HD === 0 && SSD_CHUNK % (256 / HD) === 0 && shape.dState % 16 === 0 && ssdTiledSharedFloats(shape) * 4 <= 16384;
+}
+function ssdTiledSharedFloats(shape: ModelShape): number {
+  const BS = 17, NT = 16, Q = SSD_CHUNK;
+  return Math.max(2 * Q * BS, Q * BS + NT * (shape.headDim + 1)) + Q * Q + 2 * Q + Q;
+}
+
+/**
+ * Step 3 of 3 of the chunked SSD (same equations as ssdChunkOutWgsl), with coalesced reads:
+ * B, C and the entering state go through workgroup memory in tiles of 16 state entries, C.B is
+ * one inner product per (t, s) from those tiles; then each thread keeps one channel p and
+ * Q / (256 / headDim) token rows in registers for both the in-chunk sum and the state term.
+ */
+export function ssdChunkOutTiledWgsl(k: KernelConsts): string {
+  const { headDim: HD } = k.shape;
+  const Q = SSD_CHUNK, BS = 17, NT = 16, SS = HD + 1;
+  const TG = 256 / HD, J = Q / TG, CBN = (Q * Q) / 256, TB = 256 / Q;
+  const SHN = Math.max(2 * Q * BS, Q * BS + NT * SS);
+  const r = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read> xbc: array<f32>;
+@group(0) @binding(3) var<storage, read> dtBias: array<f32>;
+@group(0) @binding(4) var<storage, read> Alog: array<f32>;
+@group(0) @binding(5) var<storage, read> Dp: array<f32>;
+@group(0) @binding(6) var<storage, read> cs: array<f32>;   // in_c [chunks, H, HD, N]
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+${ssdHeader(k)}
+const NT: u32 = ${NT}u;
+const BS: u32 = ${BS}u;
+const SS: u32 = ${SS}u;
+var<workgroup> Ls: array<f32, ${Q * Q}>;
+var<workgroup> sh: array<f32, ${SHN}>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x / H;
+  let h = wg.x % H;
+  let g = h / HPG;
+  let t0 = c * Q;
+  let len = min(Q, p.T - t0);
+  chunkDecay(li, t0, len, h);
+  // C.B for (t, s): s = li % Q, t = li / Q + ${TB} i
+  let s1 = li % Q;
+  let tb = li / Q;
+${r(CBN, (i) => `  var cb${i} = 0.0;`)}
+  for (var n0 = 0u; n0 < N; n0 += NT) {
+    for (var e = li; e < Q * NT; e += 256u) {
+      let rr = e / NT;
+      let cc = e % NT;
+      var bv = 0.0;
+      var cv = 0.0;
+      if (rr < len) { let o = (t0 + rr) * CD + DI + g * N + n0 + cc; bv = xbc[o]; cv = xbc[o + GN]; }
+      sh[rr * BS + cc] = bv;
+      sh[Q * BS + rr * BS + cc] = cv;
+    }
+    workgroupBarrier();
+    for (var nn = 0u; nn < NT; nn++) {
+      let bv = sh[s1 * BS + nn];
+${r(CBN, (i) => `      cb${i} += sh[Q * BS + (tb + ${TB * i}u) * BS + nn] * bv;`)}
+    }
+    workgroupBarrier();
+  }
+${r(CBN, (i) => `  { let t = tb + ${TB * i}u; var v = 0.0; if (s1 <= t && t < len) { v = cb${i} * exp(cum[t] - cum[s1]) * dts[s1]; } Ls[t * Q + s1] = v; }`)}
+  workgroupBarrier();
+  // outputs: channel pp, token rows tg + ${TG} j
+  let pp = li % HD;
+  let tg = li / HD;
+${r(J, (j) => `  var a${j} = 0.0; var o${j} = 0.0;`)}
+  for (var s = 0u; s < len; s++) {
+    let xv = xbc[(t0 + s) * CD + h * HD + pp];
+${r(J, (j) => `    a${j} += Ls[(tg + ${TG * j}u) * Q + s] * xv;`)}
+  }
+  let st0 = (c * H + h) * HD * N;
+  for (var n0 = 0u; n0 < N; n0 += NT) {
+    for (var e = li; e < Q * NT; e += 256u) {
+      let rr = e / NT;
+      let cc = e % NT;
+      var cv = 0.0;
+      if (rr < len) { cv = xbc[(t0 + rr) * CD + DI + GN + g * N + n0 + cc]; }
+      sh[rr * BS + cc] = cv;
+    }
+    for (var e = li; e < HD * NT; e += 256u) {
+      let q = e / NT;
+      let nn = e % NT;
+      sh[Q * BS + nn * SS + q] = cs[st0 + q * N + n0 + nn];
+    }
+    workgroupBarrier();
+    for (var nn = 0u; nn < NT; nn++) {
+      let sv = sh[Q * BS + nn * SS + pp];
+${r(J, (j) => `      o${j} += sh[(tg + ${TG * j}u) * BS + nn] * sv;`)}
+    }
+    workgroupBarrier();
+  }
+  let Dh = Dp[h];
+${r(J, (j) => `  { let t = tg + ${TG * j}u; if (t < len) { let x = xbc[(t0 + t) * CD + h * HD + pp]; y[(t0 + t) * DI + h * HD + pp] = a${j} + exp(cum[t]) * o${j} + Dh * x; } }`)}
+}`;
+}
+
+/** Whether ssdChunkStateTiledWgsl supports this shape (workgroup memory within 16 KiB, whole vec4 and row-pair blocks). */
+export function ssdStateTiledFits(shape: ModelShape): boolean {
+  const NT = Math.min(32, shape.dState);
+  return shape.headDim % 2 === 0 && shape.dState % NT === 0 && NT % 4 === 0 && (SSD_CHUNK * (shape.headDim + NT) + 4 * SSD_CHUNK) * 4 <= 16384;
+}
+
+/**
+ * Step 1 of 3 of the chunked SSD (same equations as ssdChunkStateWgsl), register-blocked: the
+ * chunk's x (scaled by its decay-to-end coefficient) and a tile of B (32 state entries) go
+ * through workgroup memory; each thread accumulates a 2 x 4 block of S_c[p, n] (one scalar pair
+ * and one vec4 shared load per 8 multiply-adds).
+ */
+export function ssdChunkStateTiledWgsl(k: KernelConsts): string {
+  const { headDim: HD, dState: N } = k.shape;
+  const Q = SSD_CHUNK, NT = Math.min(32, N), NT4 = NT / 4;
+  const G = (HD / 2) * NT4; // 2x4 blocks per n tile
+  return /* wgsl */ `
+struct P { T: u32, layer: u32, b: u32, c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> zxd: array<f32>;
+@group(0) @binding(2) var<storage, read> xbc: array<f32>;
+@group(0) @binding(3) var<storage, read> dtBias: array<f32>;
+@group(0) @binding(4) var<storage, read> Alog: array<f32>;
+@group(0) @binding(5) var<storage, read_write> cs: array<f32>;   // [chunks, H, HD, N]
+@group(0) @binding(6) var<storage, read_write> cdec: array<f32>; // [chunks, H]
+${ssdHeader(k)}
+const NT4: u32 = ${NT4}u;
+var<workgroup> coef: array<f32, ${Q}>;
+var<workgroup> xs: array<f32, ${Q * HD}>;      // [s][p], times coef[s]
+var<workgroup> bs: array<vec4f, ${Q * NT4}>;   // [s][n / 4] of one n tile
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let c = wg.x / H;
+  let h = wg.x % H;
+  let g = h / HPG;
+  let t0 = c * Q;
+  let len = min(Q, p.T - t0);
+  chunkDecay(li, t0, len, h);
+  if (li < Q) { var v = 0.0; if (li < len) { v = exp(cum[len - 1u] - cum[li]) * dts[li]; } coef[li] = v; }
+  if (li == 0u) { cdec[c * H + h] = exp(cum[len - 1u]); }
+  workgroupBarrier();
+  for (var e = li; e < Q * HD; e += 256u) {
+    let s = e / HD;
+    var v = 0.0;
+    if (s < len) { v = coef[s] * xbc[(t0 + s) * CD + h * HD + e % HD]; }
+    xs[e] = v;
+  }
+  for (var n0 = 0u; n0 < N; n0 += ${NT}u) {
+    for (var e = li; e < Q * NT4; e += 256u) {
+      let s = e / NT4;
+      var v = vec4f(0.0);
+      if (s < len) {
+        let o = (t0 + s) * CD + DI + g * N + n0 + 4u * (e % NT4);
+        v = vec4f(xbc[o], xbc[o + 1u], xbc[o + 2u], xbc[o + 3u]);
+      }
+      bs[e] = v;
+    }
+    workgroupBarrier();
+    for (var q = li; q < ${G}u; q += 256u) {
+      let n4 = q % NT4;
+      let p2 = 2u * (q / NT4);
+      var a0 = vec4f(0.0);
+      var a1 = vec4f(0.0);
+      for (var s = 0u; s < len; s++) {
+        let b = bs[s * NT4 + n4];
+        a0 += xs[s * HD + p2] * b;
+        a1 += xs[s * HD + p2 + 1u] * b;
+      }
+      let o0 = ((c * H + h) * HD + p2) * N + n0 + 4u * n4;
+      cs[o0] = a0.x; cs[o0 + 1u] = a0.y; cs[o0 + 2u] = a0.z; cs[o0 + 3u] = a0.w;
+      cs[o0 + N] = a1.x; cs[o0 + N + 1u] = a1.y; cs[o0 + N + 2u] = a1.z; cs[o0 + N + 3u] = a1.w;
+    }
+    workgroupBarrier();
   }
 }`;
 }

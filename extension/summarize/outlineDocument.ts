@@ -19,11 +19,14 @@ export interface OutlineView {
 }
 
 const PENDING = '_summarizing..._';
+/** the model ended a summary before its first word: said, so that it does not look unfinished */
+const EMPTY = '_no summary_';
 
 export function renderOutline(v: OutlineView): string {
   const out: string[] = [];
   out.push(`# ${escapeMd(v.fileName)}`, '');
-  out.push(v.summaries.get(-1) ?? (v.state === 'running' ? PENDING : '_no summary_'), '');
+  const whole = v.summaries.get(-1);
+  out.push(whole !== undefined ? whole || EMPTY : v.state === 'running' ? PENDING : EMPTY, '');
   const status =
     v.state === 'running'
       ? `${v.summaries.size} of ${v.units.length + 1} summaries so far`
@@ -36,7 +39,8 @@ export function renderOutline(v: OutlineView): string {
   v.units.forEach((u, i) => {
     const range = u.startLine === u.endLine ? `line ${u.startLine + 1}` : `lines ${u.startLine + 1}-${u.endLine + 1}`;
     const link = `${v.sourceUri}#L${u.startLine + 1}`;
-    const summary = v.summaries.get(i) ?? (v.state === 'running' ? PENDING : '');
+    const got = v.summaries.get(i);
+    const summary = got !== undefined ? got || EMPTY : v.state === 'running' ? PENDING : '';
     const indent = '  '.repeat(u.depth);
     out.push(`${indent}- [${escapeMd(u.name)}](${link}) (${range})${summary ? `: ${summary}` : ''}`);
   });

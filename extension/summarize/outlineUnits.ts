@@ -117,19 +117,62 @@ export function unitsByLineBlocks(lineCount: number, size = 60): OutlineUnit[] {
   return out;
 }
 
-/** At most MAX_UNITS: neighbours are merged pairwise (top level only) until it fits. */
+/**
+ * At most MAX_UNITS. The smallest neighbours are merged first: two units side by side at the same
+ * depth with no members of their own (two methods, two functions, a run of one-liners), so big
+ * units keep an entry of their own and a class keeps its place above its methods. If that is not
+ * enough (every class has one method), members are dropped and top-level units merged the same way.
+ */
 export function capUnits(units: OutlineUnit[], max = MAX_UNITS): OutlineUnit[] {
-  let us = units.filter((u) => u.depth === 0 || units.length <= max);
+  if (units.length <= max) return units;
+  const merged = mergeSmallest(units, max);
+  return merged.length <= max ? merged : mergeSmallest(units.filter((u) => u.depth === 0), max);
+}
+
+function mergeSmallest(units: OutlineUnit[], max: number): OutlineUnit[] {
+  const us = units.map((u) => ({ u: { ...u }, first: u.name, last: u.name }));
+  const leaf = (k: number) => !(k + 1 < us.length && us[k + 1].u.depth > us[k].u.depth);
   while (us.length > max) {
-    const merged: OutlineUnit[] = [];
-    for (let i = 0; i < us.length; i += 2) {
-      const a = us[i];
-      const b = us[i + 1];
-      merged.push(b ? { name: `${a.name} ... ${b.name}`.slice(0, 120), kind: 'lines', startLine: a.startLine, endLine: b.endLine, depth: 0 } : a);
+    let best = -1;
+    let bestLines = Infinity;
+    for (let i = 0; i + 1 < us.length; i++) {
+      const a = us[i].u;
+      const b = us[i + 1].u;
+      if (a.depth !== b.depth || !leaf(i) || !leaf(i + 1)) continue;
+      const lines = b.endLine - a.startLine + 1;
+      if (lines < bestLines) [best, bestLines] = [i, lines];
     }
-    us = merged;
+    if (best < 0) break;
+    const [a, b] = [us[best], us[best + 1]];
+    const [startLine, endLine] = [a.u.startLine, b.u.endLine];
+    // "def __eq__ ... def __ge__"; a run that starts or ends in plain lines is named by its lines
+    const name = [a.first, b.last].some((n) => /^lines \d+-\d+$/.test(n)) ? `lines ${startLine + 1}-${endLine + 1}` : `${a.first} ... ${b.last}`;
+    us.splice(best, 2, { u: { name: name.length > 120 ? `${name.slice(0, 117)}...` : name, kind: 'lines', startLine, endLine, depth: a.u.depth }, first: a.first, last: b.last });
   }
-  return us;
+  return us.map((x) => x.u);
+}
+
+/** a top-level unit this long is shown with its members (a class's methods) below it */
+const SPLIT_LINES = 400;
+
+/**
+ * Members of a long top-level unit, one level in: the indentation heuristic run on its body
+ * (dedented to the body's indentation; a less indented line in it, such as a closing brace or a
+ * string's continuation, never starts a member). Blocks of lines when it has no members or one
+ * of them is itself too long.
+ */
+function members(lines: readonly string[], u: OutlineUnit): OutlineUnit[] {
+  let first = u.startLine + 1;
+  while (first <= u.endLine && !/^\s+\S/.test(lines[first])) first++;
+  if (first > u.endLine) return [];
+  const indent = /^\s+/.exec(lines[first])![0];
+  // the whole file's line numbers, blank outside the body
+  const body = lines.map((l, i) => (i < first || i > u.endLine || l.trim() === '' ? '' : l.startsWith(indent) ? l.slice(indent.length) : ` ${l.trimStart()}`));
+  let inner = unitsByIndentation(body);
+  if (inner.length < 2 || inner.some((m) => m.endLine - m.startLine + 1 >= SPLIT_LINES)) {
+    inner = unitsByLineBlocks(u.endLine - first + 1).map((b) => ({ ...b, startLine: b.startLine + first, endLine: b.endLine + first, name: `lines ${b.startLine + first + 1}-${b.endLine + first + 1}` }));
+  }
+  return inner.map((m) => ({ ...m, depth: 1 }));
 }
 
 export function outlineUnits(text: string, symbols?: readonly SymbolLike[]): { units: OutlineUnit[]; source: 'symbols' | 'indentation' | 'lines' } {
@@ -139,8 +182,12 @@ export function outlineUnits(text: string, symbols?: readonly SymbolLike[]): { u
     if (units.length) return { units: capUnits(units), source: 'symbols' };
   }
   const byIndent = unitsByIndentation(lines);
-  // One unit covering everything says nothing: fall back to blocks of lines.
-  if (byIndent.length >= 2 && byIndent.every((u) => u.endLine - u.startLine < 400)) return { units: capUnits(byIndent), source: 'indentation' };
+  // One unit covering everything says nothing: fall back to blocks of lines. A long unit (a
+  // class of 3,000 lines) is shown with its members below it.
+  if (byIndent.length >= 2) {
+    const units = byIndent.flatMap((u) => (u.endLine - u.startLine + 1 >= SPLIT_LINES ? [u, ...members(lines, u)] : [u]));
+    return { units: capUnits(units), source: 'indentation' };
+  }
   return { units: capUnits(unitsByLineBlocks(lines.length)), source: 'lines' };
 }
 

@@ -102,7 +102,7 @@ export class Workbench {
 
   /**
    * The inline suggestion on screen in the active editor: the text after the cursor on its line
-   * (`.ghost-text-decoration`) and any further lines (the `.ghost-text` view zone), as VS Code
+   * (`.ghost-text-decoration`) and any further lines (a view zone below it), as VS Code
    * draws them (non-breaking spaces turned back into spaces). '' when none is shown.
    */
   async ghostText(): Promise<string> {
@@ -111,7 +111,9 @@ export class Workbench {
       const inline = Array.from(editor.querySelectorAll('.view-lines .ghost-text-decoration, .view-lines .ghost-text-decoration-preview'))
         .map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '))
         .join('');
-      const zoneLines = Array.from(editor.querySelectorAll('.view-zones .ghost-text .view-line')).map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+      // the further lines: a view zone under the cursor's line (VS Code 1.139 puts them in a
+      // `.suggest-preview-text` block; `.ghost-text` is the older container)
+      const zoneLines = Array.from(editor.querySelectorAll('.view-zones .suggest-preview-text .view-line, .view-zones .ghost-text .view-line')).map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
       if (inline === '' && zoneLines.length === 0) return '';
       return [inline, ...zoneLines].join('\n');
     });
@@ -134,6 +136,38 @@ export class Workbench {
       if (Date.now() > deadline) throw new Error(`ghost text still shown after ${timeout} ms: ${JSON.stringify(await this.ghostText())}`);
       await this.page.waitForTimeout(25);
     }
+  }
+
+  /**
+   * Every line of the focused editor as line number -> text, read the way a person reads a long
+   * document: from the top, a page at a time (Monaco draws only the lines in view). Line numbers
+   * come from the gutter (the editor must show them).
+   */
+  async allEditorLines(editor: Locator): Promise<Map<number, string>> {
+    const lines = new Map<number, string>();
+    await this.page.keyboard.press('Control+Home');
+    let stale = 0;
+    while (stale < 2) {
+      await this.page.waitForTimeout(150);
+      const seen = await editor.evaluate((el) => {
+        const numbers = new Map<string, number>();
+        for (const d of Array.from(el.querySelectorAll('.margin-view-overlays > div'))) {
+          const n = d.querySelector('.line-numbers');
+          if (n) numbers.set((d as HTMLElement).style.top, Number(n.textContent));
+        }
+        const out: [number, string][] = [];
+        for (const l of Array.from(el.querySelectorAll('.view-lines > .view-line'))) {
+          const n = numbers.get((l as HTMLElement).style.top);
+          if (n) out.push([n, (l.textContent ?? '').replace(/\u00a0/g, ' ')]);
+        }
+        return out;
+      });
+      const before = lines.size;
+      for (const [n, text] of seen) lines.set(n, text);
+      stale = lines.size === before ? stale + 1 : 0;
+      await this.page.keyboard.press('PageDown');
+    }
+    return lines;
   }
 
   async save(): Promise<void> {

@@ -1,9 +1,12 @@
 /**
- * The workspace a run opens: a copy of test/e2e/workspace/ (small TypeScript and Python files)
- * plus files generated here because they are large or deliberately bad input, which do not
- * belong in git: a long Python module, a 10 MB file, a binary file and a minified one-liner.
+ * The workspace a run opens: a copy of test/e2e/workspace/ (small TypeScript and Python files,
+ * and `_pydecimal.py`, CPython 3.11's pure-Python decimal module: a real file of 6,425 lines under
+ * the PSF licence, copied verbatim from Debian's libpython3.11-stdlib 3.11.2-6+deb12u6, licence
+ * in `_pydecimal.LICENSE.txt`) plus files generated here because they are large or deliberately
+ * bad input, which do not belong in git: a long Python module, a 10 MB file, a binary file and a
+ * minified one-liner.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const FIXTURE_DIR = join(__dirname, '..', 'workspace');
@@ -16,6 +19,9 @@ export interface WorkspaceFiles {
   /** 2,000+ lines of ordinary Python */
   long: string;
   longLines: number;
+  /** a real source file of 5,000+ lines (CPython's _pydecimal.py) */
+  real: string;
+  realLines: number;
   /** over 10 MB of TypeScript */
   huge: string;
   /** NUL bytes and random bytes, with a .ts name */
@@ -125,6 +131,8 @@ export function makeWorkspace(root: string): WorkspaceFiles {
     py: 'stats.py',
     long: 'inventory.py',
     longLines: longText.split('\n').length - 1,
+    real: '_pydecimal.py',
+    realLines: readFileSync(join(FIXTURE_DIR, '_pydecimal.py'), 'utf8').split('\n').length - 1,
     huge: 'price_table.ts',
     binary: 'firmware.ts',
     minified: 'vendor.min.js',

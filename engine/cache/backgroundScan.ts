@@ -33,6 +33,7 @@ interface Job {
 
 export class BackgroundScan {
   private running = false;
+  private preempted = false;
   private stopped = false;
   private chunk: number;
   private idleWaiters: (() => void)[] = [];
@@ -48,6 +49,15 @@ export class BackgroundScan {
     setImmediate(() => void this.loop());
   }
 
+  /**
+   * Work of higher priority arrived (the cursor moved to a new line): the chunk in flight stops
+   * after its current block, keeping what it computed, and the next job is chosen afresh.
+   */
+  preempt(): void {
+    if (this.running) this.preempted = true;
+    this.wake();
+  }
+
   stop(): void {
     this.stopped = true;
   }
@@ -61,6 +71,8 @@ export class BackgroundScan {
     try {
       for (;;) {
         if (this.stopped) break;
+        // a preemption before this point is answered by choosing the job now
+        this.preempted = false;
         const job = this.nextJob();
         if (!job) break;
         try {
@@ -138,7 +150,7 @@ export class BackgroundScan {
     let ms = 0;
     const r = await cache.lane.run('background', () => {
       const t0 = performance.now();
-      return cache.backend.prefill(ids, state!, { yieldWhen: () => cache.lane.foregroundWanted }).finally(() => (ms = performance.now() - t0));
+      return cache.backend.prefill(ids, state!, { yieldWhen: () => cache.lane.foregroundWanted || this.preempted }).finally(() => (ms = performance.now() - t0));
     });
     // a request arrived mid-chunk: the backend stopped after a block, keep what it computed
     const done = r.consumed ?? ids.length;

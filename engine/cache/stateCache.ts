@@ -263,9 +263,12 @@ export class StateCache {
     const doc = this.docs.get(id);
     if (!doc) return;
     this.addHot(doc, doc.tokens.tokenAfter(offset));
+    const anchor = doc.anchor;
     this.setAnchor(doc, offset);
     this.store.touch(id);
-    this.scan?.wake();
+    // a new line's anchor goes before whatever the scan is doing
+    if (doc.anchor !== anchor && doc.anchor !== undefined && !this.store.has(id, doc.anchor)) this.scan?.preempt();
+    else this.scan?.wake();
   }
 
   /** the anchor of the line holding `offset`; the previous anchor's state goes unless it has another use */

@@ -20,17 +20,29 @@ export async function summarizeAt(cache: StateCache, docId: string, k: number, o
   if (summaryId === undefined) throw new Error('this model has no <|summary|> token: it was not trained to summarize');
   const stops = new Set([tok.specialId(SPECIAL_TOKENS.endOfText), tok.specialId(SPECIAL_TOKENS.file)].filter((t): t is number => t !== undefined));
   const { state } = await cache.stateAt(docId, k, { signal: o.signal, priority: 'foreground' });
-  let r = await cache.lane.run('foreground', () => cache.backend.step(summaryId, state));
-  const out: number[] = [];
-  for (let i = 0; i < o.maxTokens; i++) {
-    if (o.signal?.aborted) throw new CancelledError('summary');
-    const next = argmax(r.logits);
-    if (stops.has(next)) break;
-    out.push(next);
-    const text = tok.decode(out);
-    if (text.includes('\n')) return text.slice(0, text.indexOf('\n')).trim();
-    const s = r.state;
-    r = await cache.lane.run('foreground', () => cache.backend.step(next, s));
-  }
-  return tok.decode(out).trim();
+  // one lane job for the whole summary (a few dozen tokens, tens of ms): it decodes through a
+  // resident session where the backend has one, and no other request's session can end it midway
+  return cache.lane.run('foreground', async () => {
+    const session = cache.backend.startDecode?.(state);
+    let s = state;
+    const advance = session
+      ? async (id: number) => session.step(id)
+      : async (id: number) => {
+        const r = await cache.backend.step(id, s);
+        s = r.state;
+        return r.logits;
+      };
+    let logits = await advance(summaryId);
+    const out: number[] = [];
+    for (let i = 0; i < o.maxTokens; i++) {
+      if (o.signal?.aborted) throw new CancelledError('summary');
+      const next = argmax(logits);
+      if (stops.has(next)) break;
+      out.push(next);
+      const text = tok.decode(out);
+      if (text.includes('\n')) return text.slice(0, text.indexOf('\n')).trim();
+      if (i + 1 < o.maxTokens) logits = await advance(next);
+    }
+    return tok.decode(out).trim();
+  });
 }

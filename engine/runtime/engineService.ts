@@ -229,7 +229,9 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       const doc = cache.document(req.uri);
       if (!doc) throw new Error(`${req.uri} is not open in the engine (skipped or closed)`);
       const summaries = [];
-      const positions = [{ index: -1, k: doc.tokens.length }, ...req.units.map((u, index) => ({ index, k: doc.tokens.tokenAfter(Math.max(0, u.end - 1)) + 1 }))];
+      // units in file order, the whole file last: each unit needs the state at its end only, so
+      // the outline fills in while the rest of a cold file is still being read
+      const positions = [...req.units.map((u, index) => ({ index, k: doc.tokens.tokenAfter(Math.max(0, u.end - 1)) + 1 })), { index: -1, k: doc.tokens.length }];
       for (const { index, k } of positions) {
         if (ctx.signal.aborted) throw new CancelledError('summary');
         const text = await summarizeAt(cache, req.uri, Math.min(k, doc.tokens.length), { maxTokens: req.maxTokens, signal: ctx.signal });

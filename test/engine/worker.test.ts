@@ -90,8 +90,8 @@ describe('engine in a worker thread (tiny fixture model)', () => {
     const units = [{ start: 0, end: CODE.indexOf('def f1') }, { start: CODE.indexOf('def f1'), end: CODE.indexOf('def f2') }];
     const partials: number[] = [];
     const r = await engine.request('summarize', { uri: 'mem:a.py', units, maxTokens: 8 }, { onPartial: (s) => partials.push(s.index) });
-    assert.deepEqual(r.summaries.map((s) => s.index), [-1, 0, 1]);
-    assert.deepEqual(partials, [-1, 0, 1]);
+    assert.deepEqual(r.summaries.map((s) => s.index), [0, 1, -1]);
+    assert.deepEqual(partials, [0, 1, -1]);
     assert.ok(r.summaries.every((s) => typeof s.text === 'string'));
   });
 

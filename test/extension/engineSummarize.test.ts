@@ -1,6 +1,6 @@
 /**
  * Summarize File's engine half on the real worker (tiny model): the units found in a file go to
- * the engine as UTF-16 offsets, summaries stream back (the whole file first, then each unit), and
+ * the engine as UTF-16 offsets, summaries stream back (each unit in file order, then the whole file), and
  * the markdown outline is filled from them.
  */
 import assert from 'node:assert/strict';
@@ -31,8 +31,8 @@ test('summaries stream back for the whole file and every unit, and fill the outl
   const starts = lineOffsets(PY);
   const partials: UnitSummary[] = [];
   const r = await client.request('summarize', { uri, units: units.map((u) => unitOffsets(u, starts, PY.length)), maxTokens: 6 }, { onPartial: (s) => partials.push(s) });
-  assert.deepEqual(partials.map((p) => p.index), [-1, 0, 1, 2]);
-  assert.deepEqual(r.summaries.map((s) => s.index), [-1, 0, 1, 2]);
+  assert.deepEqual(partials.map((p) => p.index), [0, 1, 2, -1]);
+  assert.deepEqual(r.summaries.map((s) => s.index), [0, 1, 2, -1]);
   const md = renderOutline({ sourceUri: uri, fileName: 'store.py', units, summaries: new Map(r.summaries.map((s) => [s.index, cleanSummary(s.text)])), state: 'done', ms: r.ms });
   assert.match(md, /\]\(file:\/\/\/store\.py#L3\) \(lines 3-5\)/);
   assert.match(md, /\]\(file:\/\/\/store\.py#L7\) \(lines 7-12\)/);

@@ -29,6 +29,11 @@ export interface DocumentCheckpoints {
    * restores the tokens they were computed for (undo, backspace); evicted before anything else
    */
   stashes: Stash[];
+  /**
+   * positions never evicted while others can go (the live cursor state, the cursor line's
+   * anchor): by the cost rule a state a few tokens from its neighbour looks cheapest of all
+   */
+  pinned?: () => readonly number[];
 }
 
 export interface Stash {
@@ -269,9 +274,10 @@ export class CheckpointStore {
     let best: number | undefined;
     let bestCost = Infinity;
     const ps = d.positions;
+    const pinned = d.pinned?.() ?? [];
     for (let i = 0; i < ps.length; i++) {
       const q = ps[i];
-      if (q === protect) continue;
+      if (q === protect || pinned.includes(q)) continue;
       const prev = i > 0 ? ps[i - 1] : 0;
       const next = i + 1 < ps.length ? ps[i + 1] : Math.max(d.length, q + 1);
       let dist = Infinity;

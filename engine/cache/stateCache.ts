@@ -202,6 +202,7 @@ export class StateCache {
     this.docs.set(id, doc);
     const rec = this.store.touch(id);
     rec.length = tokens.length;
+    rec.pinned = () => (doc.anchor === undefined ? [doc.livePos] : [doc.livePos, doc.anchor]);
     this.scan?.wake();
     return { ok: true, tokens: tokens.length };
   }

@@ -129,3 +129,17 @@ test('room for one state costs a stash its last state, not the whole stash', () 
   assert.equal(store.restoreStashed('a', ids, 120), 6, 'an undo brings back all but the stash\'s last state');
   assert.deepEqual(store.doc('a')!.positions, [10, 20, 30, 31, 40, 50, 60, 70, 80, 90]);
 });
+
+test('a pinned state (the cursor line anchor, the live state) is not evicted while others can go', () => {
+  for (const pin of [false, true]) {
+    const store = new CheckpointStore(4 * F16_BYTES, 'f16');
+    const rec = store.touch('a');
+    rec.length = 100;
+    if (pin) rec.pinned = () => [21];
+    for (const q of [10, 20, 21, 60]) store.put('a', q, state(q));
+    store.put('a', 80, state(1)); // full: one must go
+    // 21 sits one token after 20, so the cost rule picks it first unless it is pinned
+    assert.equal(store.has('a', 21), pin, pin ? 'the pinned state stays' : 'without a pin the cheapest goes');
+    assert.equal(store.doc('a')!.positions.length, 4);
+  }
+});

@@ -211,6 +211,10 @@ async function main() {
       cache.setCursor(docId, at);
       await sleep(dwellMs);
     }
+    if (verbose) {
+      const d = cache.document(docId)!;
+      console.error(`  before the edit: anchor ${d.anchor} parked ${d.anchor !== undefined && cache.store.has(docId, d.anchor)}, nearest checkpoint ${cache.store.nearestAtOrBefore(docId, d.tokens.tokenAfter(at))}, hot ${d.hot.join(',')}`);
+    }
     const t0 = performance.now();
     const edited = cache.edit(docId, { start: at, end: at, text: insert });
     if (verbose) console.error(`  ${cold ? 'cold ' : ''}edit at line ${line}: ${round(performance.now() - t0, 2)} ms, first changed token ${edited.firstChanged}, ${edited.retokenized} re-tokenized, ${edited.invalidated} checkpoints stashed`);

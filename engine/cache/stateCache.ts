@@ -101,8 +101,8 @@ export interface CachedDocument {
   /** the scan's running fp32 state, ahead of the last parked checkpoint */
   running?: { pos: number; state: RecurrentState };
   /**
-   * token position of the start of the cursor's line: its state is parked first when the cursor
-   * arrives, so an edit anywhere on that line re-reads only the line up to the cursor
+   * token position just before the start of the cursor's line: its state is parked first when the
+   * cursor arrives, so an edit anywhere on that line re-reads only the line up to the cursor
    */
   anchor?: number;
   /** background jobs left for the current anchor (a tight budget may evict what it parks) */
@@ -272,15 +272,17 @@ export class StateCache {
     else this.scan?.wake();
   }
 
-  /** the anchor of the line holding `offset`; the previous anchor's state goes unless it has another use */
+  /**
+   * The anchor of the line holding `offset`. The previous anchor's state stays as an ordinary
+   * checkpoint, evicted by cost like any other: an edit that splits a token at the line start
+   * (typing on an empty line) moves the anchor by one while the old state is still the way in.
+   */
   private setAnchor(doc: CachedDocument, offset: number): void {
     const lineStart = doc.tokens.text.lastIndexOf('\n', offset - 1) + 1;
-    const k = doc.tokens.tokenAfter(lineStart);
+    // one token before the line's start: a request right at the start needs the logits there,
+    // which a state one token earlier gives with a one-token prefill
+    const k = doc.tokens.tokenAfter(lineStart) - 1;
     if (doc.anchor === k) return;
-    const prev = doc.anchor;
-    if (prev !== undefined && prev !== doc.livePos && !doc.liveTrail.includes(prev) && this.store.has(doc.id, prev) && !this.isGridPoint(doc, prev)) {
-      this.store.remove(doc.id, prev);
-    }
     doc.anchor = k > 0 ? k : undefined;
     doc.anchorJobsLeft = 64;
   }

@@ -41,7 +41,7 @@ test('an edit on the line the cursor rests on re-reads only that line up to the 
     cache.setCursor('a', at);
     await cache.whenIdle();
     const doc = cache.document('a')!;
-    const anchor = doc.tokens.tokenAfter(lineStart);
+    const anchor = doc.tokens.tokenAfter(lineStart) - 1;
     assert.ok(cache.store.has('a', anchor), 'the line start state is parked');
     cache.edit('a', { start: at, end: at, text: 'x' });
     const res = await requestCompletion(cache, { docId: 'a', cursor: at + 1, fim: false, maxTokens: 2 }).result;
@@ -78,10 +78,31 @@ test('an edit before the anchor drops it; the next cursor move sets a new one', 
   cache.setCursor('a', l2 + 3);
   await cache.whenIdle();
   const doc = cache.document('a')!;
-  assert.equal(doc.anchor, doc.tokens.tokenAfter(l2));
+  assert.equal(doc.anchor, doc.tokens.tokenAfter(l2) - 1);
   cache.edit('a', { start: l1, end: l1, text: '// moved\n' });
   assert.equal(doc.anchor, undefined);
   cache.setCursor('a', l1 + 2);
-  assert.equal(doc.anchor, doc.tokens.tokenAfter(l1));
+  assert.equal(doc.anchor, doc.tokens.tokenAfter(l1) - 1);
+  cache.dispose();
+});
+
+test('typing on an empty line keeps the way in through the anchor, though its token index moves', async () => {
+  const cache = new StateCache({ backend: model.backend, tokenizer: tok, shape, placement, precision: 'f32' });
+  const text = TEXT.replace(/\n\n/g, '\n\n\n');
+  cache.open('a', text);
+  await cache.whenIdle();
+  const doc = cache.document('a')!;
+  let at = -1;
+  for (let o = text.indexOf('\n\n\n'); o >= 0; o = text.indexOf('\n\n\n', o + 3)) {
+    if (doc.tokens.tokenAfter(o + 1) % 256 > 100) { at = o + 1; break; }
+  }
+  assert.ok(at > 0, 'an empty line far from a grid point');
+  cache.setCursor('a', at);
+  await cache.whenIdle();
+  const anchor = doc.anchor;
+  const e = cache.edit('a', { start: at, end: at, text: 'x' });
+  assert.ok(anchor !== undefined && cache.store.has('a', anchor) && e.firstChanged >= anchor, 'the edit leaves the anchor valid');
+  const res = await requestCompletion(cache, { docId: 'a', cursor: at + 1, fim: false, maxTokens: 2 }).result;
+  assert.ok(res.reread <= 4, `re-read ${res.reread} tokens after typing on an empty line`);
   cache.dispose();
 });

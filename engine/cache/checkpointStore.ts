@@ -34,6 +34,12 @@ export interface DocumentCheckpoints {
    * anchor): by the cost rule a state a few tokens from its neighbour looks cheapest of all
    */
   pinned?: () => readonly number[];
+  /**
+   * the sparse grid's spacing: its points (multiples of it) go only when nothing else of the
+   * document can, so a jump anywhere re-reads at most this many tokens however dense the region
+   * around the cursor has grown
+   */
+  baseSpacing?: number;
 }
 
 export interface Stash {
@@ -271,13 +277,18 @@ export class CheckpointStore {
   }
 
   private cheapestIn(d: DocumentCheckpoints, protect?: number): number | undefined {
+    const base = d.baseSpacing;
+    return (base ? this.cheapestOf(d, protect, (q) => q % base !== 0) : undefined) ?? this.cheapestOf(d, protect, () => true);
+  }
+
+  private cheapestOf(d: DocumentCheckpoints, protect: number | undefined, eligible: (q: number) => boolean): number | undefined {
     let best: number | undefined;
     let bestCost = Infinity;
     const ps = d.positions;
     const pinned = d.pinned?.() ?? [];
     for (let i = 0; i < ps.length; i++) {
       const q = ps[i];
-      if (q === protect || pinned.includes(q)) continue;
+      if (q === protect || pinned.includes(q) || !eligible(q)) continue;
       const prev = i > 0 ? ps[i - 1] : 0;
       const next = i + 1 < ps.length ? ps[i + 1] : Math.max(d.length, q + 1);
       let dist = Infinity;

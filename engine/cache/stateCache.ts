@@ -203,6 +203,7 @@ export class StateCache {
     const rec = this.store.touch(id);
     rec.length = tokens.length;
     rec.pinned = () => (doc.anchor === undefined ? [doc.livePos] : [doc.livePos, doc.anchor]);
+    rec.baseSpacing = this.farSpacingFor(doc);
     this.scan?.wake();
     return { ok: true, tokens: tokens.length };
   }
@@ -255,6 +256,7 @@ export class StateCache {
     }
     const rec = this.store.touch(id);
     rec.length = doc.tokens.length;
+    rec.baseSpacing = this.farSpacingFor(doc);
     this.scan?.wake();
     return { firstChanged: firstChanged === Infinity ? doc.tokens.length : firstChanged, retokenized, invalidated, restored };
   }

@@ -143,3 +143,19 @@ test('a pinned state (the cursor line anchor, the live state) is not evicted whi
     assert.equal(store.doc('a')!.positions.length, 4);
   }
 });
+
+test('the sparse grid (multiples of the base spacing) goes only when nothing else of the document can', () => {
+  for (const protect of [false, true]) {
+    const store = new CheckpointStore(5 * F16_BYTES, 'f16');
+    store.nearRadius = 10;
+    const rec = store.touch('a');
+    rec.length = 400;
+    if (protect) rec.baseSpacing = 100;
+    rec.hot = [154];
+    for (const q of [100, 152, 156, 200, 300]) store.put('a', q, state(q));
+    store.put('a', 154, state(1)); // full: one must go
+    // far from the cursor the weighted gap rule finds 300 cheapest of all
+    assert.equal(store.has('a', 300), protect, `${protect ? 'protected' : 'unprotected'}: ${store.doc('a')!.positions.join(',')}`);
+    assert.equal(store.doc('a')!.positions.length, 5);
+  }
+});

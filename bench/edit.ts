@@ -37,6 +37,7 @@ import type { StatePrecision } from '../engine/cache/stateCodec.ts';
 import { requestCompletion, type CompletionResult } from '../engine/completion/completionRequest.ts';
 import { argmax } from '../engine/completion/sampler.ts';
 import { emptyState, stateBytes } from '../engine/model/recurrentState.ts';
+import { seededRandom } from './machine.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -66,16 +67,6 @@ const DEFAULT_FILES = ['/usr/lib/python3.11/turtle.py', 'node_modules/markdown-i
 
 const log = (...m: unknown[]) => { if (!json) console.log(...m); };
 
-function rng(s: number) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -135,7 +126,7 @@ async function main() {
   const granule = backendKind === 'kernel' || backendKind === 'reference' ? 16 : bundle.config.chunk_size;
   const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule });
   const docId = 'file://' + file;
-  const r = rng(seed);
+  const r = seededRandom(seed);
 
   log(`state cache benchmark: ${file} (${lineStartsOf(text0).length} lines), model ${bundle.manifest.name}, backend ${backend.name}`);
   // warm-up: the background scan of the whole file

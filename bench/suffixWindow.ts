@@ -19,6 +19,7 @@ import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
 import { ByteLevelTokenizer } from '../engine/cache/byteLevelTokenizer.ts';
 import { StateCache } from '../engine/cache/stateCache.ts';
 import { requestCompletion } from '../engine/completion/completionRequest.ts';
+import { seededRandom } from './machine.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -40,16 +41,6 @@ const FILES = [
   '/usr/lib/python3.11/json/decoder.py',
 ].filter((f) => existsSync(f));
 
-function rng(s: number) {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function levenshtein(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -74,7 +65,7 @@ async function main() {
   const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object, {});
   const stats = new Map<number, { em: number; sim: number; empty: number; ms: number[]; n: number }>();
   for (const w of windows) stats.set(w, { em: 0, sim: 0, empty: 0, ms: [], n: 0 });
-  const r = rng(7);
+  const r = seededRandom(7);
   for (const file of FILES) {
     const text = readFileSync(file, 'utf8');
     const lines = text.split('\n');

@@ -13,6 +13,7 @@
  */
 import type { TextTokenizer } from '../../engine/cache/textTokenizer.ts';
 import { SPECIAL_TOKENS } from '../../engine/cache/textTokenizer.ts';
+import { seededRandom } from '../machine.ts';
 
 export type ScenarioKind = 'prime' | 'append' | 'midfile_edit' | 'cursor_jump';
 
@@ -26,16 +27,6 @@ export interface ScenarioStep {
 
 export const MAX_COMPLETION_TOKENS = 16;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const lineStartsOf = (text: string) => {
   const out = [0];
@@ -51,7 +42,7 @@ function lineEnd(text: string, starts: number[], line: number): number {
 
 /** The steps, and the text after each (steps[i] applies to texts[i]). */
 export function editScenarios(text0: string, runs: number, seed = 1): { steps: ScenarioStep[]; texts: string[] } {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const steps: ScenarioStep[] = [];
   const texts: string[] = [];
   let text = text0;

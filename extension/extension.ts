@@ -21,7 +21,8 @@ import { languageEnabled, SECTION } from './settings.ts';
 import { StatusBar } from './statusBar.ts';
 import { basename } from './statusText.ts';
 import { registerStateView } from './stateView/registerStateView.ts';
-import { summarizeFile } from './summarize/summarizeCommand.ts';
+import { OutlineSync } from './summarize/outlineSync.ts';
+import { summarizeFile, unitEndsOf } from './summarize/summarizeCommand.ts';
 import { SUMMARY_SCHEME, SummaryDocuments } from './summarize/summaryDocuments.ts';
 
 /** Schemes of documents a user edits (not output panes, git views or our summaries). */
@@ -74,12 +75,27 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
     engine: () => host.current?.conn,
     shouldSync: (d) => EDITABLE_SCHEMES.has(vscode.Uri.parse(d.uri).scheme) && languageEnabled(config.settings, d.languageId),
     onOpened: (uri, r) => {
-      if (!r.skipped) return skipped.delete(uri);
+      if (!r.skipped) {
+        const doc = openDocument(uri);
+        if (doc) outlines.schedule(asOutlineSource(doc), true);
+        return skipped.delete(uri);
+      }
       skipped.set(uri, r.skipped);
       status.forget(uri);
       skipNotices.report(`Mamba Complete skips ${basename(uri)}: ${r.skipped}. Completion still works in other files.`);
     },
     onError: (uri, e) => log(`engine could not take ${basename(uri)}: ${e.message}`),
+  });
+
+  const openDocument = (uri: string) => vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+  const outlines = new OutlineSync({
+    engine: () => host.current?.conn,
+    isOpen: (uri) => sync.isOpen(uri),
+    unitEnds: async (uri, text) => {
+      const doc = openDocument(uri);
+      return doc ? unitEndsOf(doc, text) : [];
+    },
+    log: (m) => out.debug(m),
   });
 
   const pipeline = new CompletionPipeline({
@@ -165,10 +181,12 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
       const editor = vscode.window.activeTextEditor;
       const cursor = editor?.document === e.document ? e.document.offsetAt(editor.selection.active) : undefined;
       sync.change(asSyncDoc(e.document), e.contentChanges, cursor);
+      if (sync.isOpen(e.document.uri.toString())) outlines.schedule(asOutlineSource(e.document));
     }),
     vscode.workspace.onDidCloseTextDocument((doc) => {
       const uri = doc.uri.toString();
       sync.close(uri);
+      outlines.forget(uri);
       pipeline.cache.forget(uri);
       skipped.delete(uri);
       status.forget(uri);
@@ -178,6 +196,7 @@ export function activate(context: vscode.ExtensionContext): MambaCompleteService
       cursorTimer = setTimeout(() => sync.moveCursor(e.textEditor.document.uri.toString(), e.textEditor.document.offsetAt(e.selections[0].active)), CURSOR_THROTTLE_MS);
     }),
     { dispose: () => cursorTimer && clearTimeout(cursorTimer) },
+    outlines,
     vscode.window.onDidChangeActiveTextEditor(updateEnabled),
     config.onChange((s, engineChanged) => {
       updateEnabled();
@@ -267,4 +286,8 @@ function describeOutcome(o: Outcome): string {
 
 function asSyncDoc(doc: vscode.TextDocument): SyncDocument {
   return { uri: doc.uri.toString(), languageId: doc.languageId, getText: () => doc.getText() };
+}
+
+function asOutlineSource(doc: vscode.TextDocument) {
+  return { uri: doc.uri.toString(), get version() { return doc.version; }, getText: () => doc.getText() };
 }

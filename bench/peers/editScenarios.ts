@@ -7,9 +7,9 @@
  *   cursor_jump   complete at the end of a random line not visited before
  *
  * A completion is single-line, at most 16 tokens, greedy, prompted with the text before the
- * cursor as the engine prompts it: <|file|> + prefix (+ <|fim_suffix|><|fim_middle|> when there
- * is text after the cursor, with no suffix tokens: the engine run uses --suffix-tokens 0).
- * Peers get the prompt as token ids, tokenized outside the timed region.
+ * cursor as the engine prompts it with the extension's default suffix window of 0: <|file|> +
+ * prefix (the engine run uses --suffix-tokens 0). Peers get the prompt as token ids, tokenized
+ * outside the timed region.
  */
 import type { TextTokenizer } from '../../engine/cache/textTokenizer.ts';
 import { SPECIAL_TOKENS } from '../../engine/cache/textTokenizer.ts';
@@ -85,12 +85,8 @@ export function editScenarios(text0: string, runs: number, seed = 1): { steps: S
   return { steps, texts };
 }
 
-/** The prompt token ids of a completion at `cursor`, as the engine builds it with no suffix tokens. */
+/** The prompt token ids of a completion at `cursor`, as the engine builds it with a suffix window of 0 (prefix only). */
 export function promptIds(tokenizer: TextTokenizer, text: string, cursor: number): number[] {
   const file = tokenizer.specialId(SPECIAL_TOKENS.file) ?? tokenizer.specialId(SPECIAL_TOKENS.endOfText)!;
-  const ids = [file, ...tokenizer.encode(text.slice(0, cursor)).ids];
-  if (text.slice(cursor).trim().length > 0) {
-    ids.push(tokenizer.specialId(SPECIAL_TOKENS.fimSuffix)!, tokenizer.specialId(SPECIAL_TOKENS.fimMiddle)!);
-  }
-  return ids;
+  return [file, ...tokenizer.encode(text.slice(0, cursor)).ids];
 }

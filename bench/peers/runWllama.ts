@@ -32,9 +32,9 @@ function promptText(tokenizer: TextTokenizer, source: string, tokens: number): s
   return tokenizer.decode(ids);
 }
 
-/** the engine's prompt at a cursor, as text (llama-server parses the special tokens in it) */
+/** the engine's prompt at a cursor (suffix window 0: prefix only), as text (llama-server parses the special token) */
 function editPrompt(text: string, cursor: number): string {
-  return '<|file|>' + text.slice(0, cursor) + (text.slice(cursor).trim() ? '<|fim_suffix|><|fim_middle|>' : '');
+  return '<|file|>' + text.slice(0, cursor);
 }
 
 const args = process.argv.slice(2);

@@ -35,11 +35,12 @@ export interface DocumentCheckpoints {
    */
   pinned?: () => readonly number[];
   /**
-   * the sparse grid's spacing: its points (multiples of it) go only when nothing else of the
-   * document can, so a jump anywhere re-reads at most this many tokens however dense the region
-   * around the cursor has grown
+   * the document's skeleton (the sparse grid, or an outline's unit ends and the grid between
+   * them): its points go only when nothing else of the document can, so a jump anywhere re-reads
+   * at most about the skeleton's spacing however dense the region around the cursor has grown,
+   * and Summarize File finds a state at each unit's end
    */
-  baseSpacing?: number;
+  isSkeleton?: (q: number) => boolean;
 }
 
 export interface Stash {
@@ -277,8 +278,8 @@ export class CheckpointStore {
   }
 
   private cheapestIn(d: DocumentCheckpoints, protect?: number): number | undefined {
-    const base = d.baseSpacing;
-    return (base ? this.cheapestOf(d, protect, (q) => q % base !== 0) : undefined) ?? this.cheapestOf(d, protect, () => true);
+    const sk = d.isSkeleton;
+    return (sk ? this.cheapestOf(d, protect, (q) => !sk(q)) : undefined) ?? this.cheapestOf(d, protect, () => true);
   }
 
   private cheapestOf(d: DocumentCheckpoints, protect: number | undefined, eligible: (q: number) => boolean): number | undefined {

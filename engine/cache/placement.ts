@@ -11,6 +11,11 @@ export interface PlacementOptions {
   farSpacing: number;
   /** tokens around a hot position that count as near */
   nearRadius: number;
+  /**
+   * sorted points that replace the far grid (the multiples of farSpacing) when the document has an
+   * outline: see skeletonPoints
+   */
+  skeleton?: readonly number[];
 }
 
 export const DEFAULT_PLACEMENT: PlacementOptions = { minSpacing: 64, farSpacing: 128, nearRadius: 512 };
@@ -29,7 +34,86 @@ export function gridPointsBetween(from: number, to: number, hot: readonly number
   const out: number[] = [];
   let q = (Math.floor(from / o.minSpacing) + 1) * o.minSpacing;
   for (; q < to; q += o.minSpacing) {
-    if (q % spacingAt(q, hot, o) === 0) out.push(q);
+    const s = spacingAt(q, hot, o);
+    // with a skeleton, the far grid is the skeleton; the dense region around hot positions stays
+    if (q % s === 0 && (!o.skeleton || s < o.farSpacing)) out.push(q);
+  }
+  if (!o.skeleton) return out;
+  const sk = o.skeleton;
+  const inRange: number[] = [];
+  for (let i = lowerBound(sk, from + 1); i < sk.length && sk[i] < to; i++) inRange.push(sk[i]);
+  return mergeSorted(out, inRange);
+}
+
+/** first index i with a[i] >= v (a sorted) */
+export function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const v = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
+    if (out.at(-1) !== v) out.push(v);
   }
   return out;
+}
+
+/**
+ * A document's skeleton: the sparse points that bound every re-read, kept until nothing else of
+ * the document can go. Without an outline, the multiples of `spacing` (the sparse grid). With one,
+ * the ends of its units (functions, classes), since Summarize File forks the state at each of
+ * them, plus multiples of `spacing` in stretches longer than `spacing` that hold no unit end (a jump
+ * there still re-reads at most about `spacing` tokens). At most `slots` points: past that, unit
+ * ends closer than a minimum gap to the previous kept point are left out, the gap grown until
+ * they fit.
+ */
+export function skeletonPoints(length: number, unitEnds: readonly number[], spacing: number, slots: number): number[] {
+  if (unitEnds.length === 0) {
+    const out: number[] = [];
+    for (let q = spacing; q <= length; q += spacing) out.push(q);
+    return out;
+  }
+  const ends = [...new Set(unitEnds.filter((k) => k > 0 && k <= length))].sort((a, b) => a - b);
+  const points: number[] = [];
+  let prev = 0;
+  for (const k of [...ends, length + 1]) {
+    // fill a long stretch without unit ends with the sparse grid's own points
+    for (let q = (Math.floor(prev / spacing) + 1) * spacing; q < k - spacing / 2 && q <= length; q += spacing) {
+      if (q - prev >= spacing / 2) points.push(q);
+    }
+    if (k <= length) points.push(k);
+    prev = k;
+  }
+  if (points.length <= slots) return points;
+  // too many for the budget: keep a point only when it is at least `gap` after the last kept one
+  const thin = (gap: number) => {
+    const kept: number[] = [];
+    let last = 0;
+    for (const q of points) {
+      if (q - last >= gap) {
+        kept.push(q);
+        last = q;
+      }
+    }
+    return kept;
+  };
+  let lo = 1;
+  let hi = Math.max(2, Math.ceil((2 * length) / Math.max(1, slots)));
+  while (thin(hi).length > slots) hi *= 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (thin(mid).length <= slots) hi = mid;
+    else lo = mid + 1;
+  }
+  return thin(hi);
 }

@@ -17,7 +17,7 @@ import { CheckpointStore } from './checkpointStore.ts';
 import { ComputeLane, type Priority } from './computeLane.ts';
 import { DocumentTokens, type TextEdit } from './documentTokens.ts';
 import { checkInput, DEFAULT_LIMITS, type InputLimits } from './inputCheck.ts';
-import { DEFAULT_PLACEMENT, gridPointsBetween, type PlacementOptions } from './placement.ts';
+import { DEFAULT_PLACEMENT, gridPointsBetween, skeletonPoints, type PlacementOptions } from './placement.ts';
 import type { StatePrecision } from './stateCodec.ts';
 import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
 import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
@@ -70,6 +70,11 @@ export interface StateAtOptions {
   withLogits?: boolean;
   /** park the result as the document's live state (fp32), replacing the previous live one */
   live?: boolean;
+  /**
+   * keep the result as the document's running state: a walk through the file in order (Summarize
+   * File's unit ends) then reads each token once, whatever is parked
+   */
+  carry?: boolean;
 }
 
 export interface StateAtResult {
@@ -107,6 +112,13 @@ export interface CachedDocument {
   anchor?: number;
   /** background jobs left for the current anchor (a tight budget may evict what it parks) */
   anchorJobsLeft?: number;
+  /**
+   * UTF-16 offsets where the units of the file's outline end (functions, classes: what Summarize
+   * File summarizes), sorted; their states are kept as the skeleton (see skeletonPoints)
+   */
+  unitEnds?: number[];
+  /** the skeleton's points for (version, outline) */
+  skeleton?: { version: number; outline: number[]; points: number[]; set: Set<number> };
   /** hot position the background re-densified around last */
   densifiedAround?: number;
   densifyFor?: number;
@@ -203,7 +215,7 @@ export class StateCache {
     const rec = this.store.touch(id);
     rec.length = tokens.length;
     rec.pinned = () => (doc.anchor === undefined ? [doc.livePos] : [doc.livePos, doc.anchor]);
-    rec.baseSpacing = this.farSpacingFor(doc);
+    rec.isSkeleton = (q) => this.isSkeleton(doc, q);
     this.scan?.wake();
     return { ok: true, tokens: tokens.length };
   }
@@ -251,14 +263,52 @@ export class StateCache {
       }
       if (doc.running && doc.running.pos > r.firstChanged) doc.running = undefined;
       if (doc.anchor !== undefined && doc.anchor > r.firstChanged) doc.anchor = undefined;
+      if (doc.unitEnds) doc.unitEnds = shiftOffsets(doc.unitEnds, e);
       doc.scanned = Math.min(doc.scanned, r.firstChanged);
       this.addHot(doc, r.firstChanged);
     }
     const rec = this.store.touch(id);
     rec.length = doc.tokens.length;
-    rec.baseSpacing = this.farSpacingFor(doc);
     this.scan?.wake();
     return { firstChanged: firstChanged === Infinity ? doc.tokens.length : firstChanged, retokenized, invalidated, restored };
+  }
+
+  /**
+   * The file's outline: the UTF-16 offsets where its units end. Their states become the skeleton
+   * the background scan lays and eviction keeps last, so Summarize File forks a parked state at
+   * each unit's end instead of re-reading to it. An empty list goes back to the plain sparse grid.
+   */
+  setOutline(id: string, unitEndOffsets: readonly number[]): void {
+    const doc = this.docs.get(id);
+    if (!doc) return;
+    const ends = [...new Set(unitEndOffsets.filter((o) => o > 0 && o <= doc.tokens.text.length))].sort((a, b) => a - b);
+    if (sameList(ends, doc.unitEnds ?? [])) return;
+    doc.unitEnds = ends.length ? ends : undefined;
+    // the scan looks again for skeleton points it has not laid yet
+    doc.scanned = 0;
+    this.scan?.wake();
+  }
+
+  /** token position whose state ends the text before UTF-16 offset `end` (the end of a unit) */
+  static tokenEnd(tokens: DocumentTokens, end: number): number {
+    return Math.min(tokens.length, tokens.tokenAfter(Math.max(0, end - 1)) + 1);
+  }
+
+  /** the skeleton's points (ascending); without an outline, the multiples of the far spacing */
+  skeletonFor(doc: CachedDocument): number[] {
+    const outline = doc.unitEnds ?? [];
+    const cached = doc.skeleton;
+    if (cached && cached.version === doc.version && cached.outline === outline) return cached.points;
+    const ends = outline.map((o) => StateCache.tokenEnd(doc.tokens, o));
+    const points = skeletonPoints(doc.tokens.length, ends, this.farSpacingFor(doc), this.skeletonSlots());
+    doc.skeleton = { version: doc.version, outline, points, set: new Set(points) };
+    return points;
+  }
+
+  private isSkeleton(doc: CachedDocument, q: number): boolean {
+    if (!doc.unitEnds) return q % this.farSpacingFor(doc) === 0;
+    this.skeletonFor(doc);
+    return doc.skeleton!.set.has(q);
   }
 
   /** the cursor moved: states near it become the dense region */
@@ -369,7 +419,8 @@ export class StateCache {
       logits = r.logits;
       pos = stop;
       if (doc.closed) throw new AbortError();
-      if (stop < k) passed.push({ pos: stop, state });
+      // a skeleton point reached (a unit's end) is parked too
+      if (stop < k || (!o.live && this.isSkeleton(doc, stop))) passed.push({ pos: stop, state });
     }
     if (passed.length) {
       this.lane.run('background', async () => {
@@ -380,6 +431,7 @@ export class StateCache {
       }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
     }
     if (o.live && !doc.closed && this.changedSince(doc, version) >= k) this.parkLive(doc, k, state, o.withLogits ? logits : undefined);
+    if (o.carry && !doc.closed && this.changedSince(doc, version) >= k) doc.running = { pos: k, state };
     return { state, logits, reread: k - from, from };
   }
 
@@ -405,7 +457,12 @@ export class StateCache {
   }
 
   placementFor(doc: CachedDocument): PlacementOptions {
-    return { ...this.placement, farSpacing: this.farSpacingFor(doc) };
+    return { ...this.placement, farSpacing: this.farSpacingFor(doc), skeleton: doc.unitEnds ? this.skeletonFor(doc) : undefined };
+  }
+
+  /** states the skeleton of one document may hold: about 75% of the budget */
+  private skeletonSlots(): number {
+    return Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.75));
   }
 
   /**
@@ -415,7 +472,7 @@ export class StateCache {
    * line re-reads half the far spacing on average, and rounding 456 up to 512 costs 12%.
    */
   farSpacingFor(doc: CachedDocument): number {
-    const slots = Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.75));
+    const slots = this.skeletonSlots();
     const m = this.placement.minSpacing;
     const want = Math.ceil(doc.tokens.length / slots / m) * m;
     return Math.max(this.placement.farSpacing, want);
@@ -455,4 +512,19 @@ export class StateCache {
     if (!d) throw new Error(`state cache: document ${id} is not open (or was skipped)`);
     return d;
   }
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** offsets after an edit: those past its range move with the text, those inside it are dropped */
+function shiftOffsets(offsets: number[], e: TextEdit): number[] | undefined {
+  const delta = e.text.length - (e.end - e.start);
+  const out: number[] = [];
+  for (const o of offsets) {
+    if (o <= e.start) out.push(o);
+    else if (o >= e.end) out.push(o + delta);
+  }
+  return out.length ? out : undefined;
 }

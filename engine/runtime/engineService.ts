@@ -184,6 +184,16 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       });
     },
 
+    async setOutline({ uri, unitEnds, documentLength }) {
+      const { cache } = await ready();
+      return update(uri, async () => {
+        const doc = cache.document(uri);
+        if (!doc || doc.tokens.text.length !== documentLength) return { accepted: false };
+        cache.setOutline(uri, unitEnds);
+        return { accepted: true };
+      });
+    },
+
     async closeDocument({ uri }) {
       const { cache } = await ready();
       return update(uri, async () => {
@@ -229,12 +239,17 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       const doc = cache.document(req.uri);
       if (!doc) throw new Error(`${req.uri} is not open in the engine (skipped or closed)`);
       const summaries = [];
-      // units in file order, the whole file last: each unit needs the state at its end only, so
-      // the outline fills in while the rest of a cold file is still being read
-      const positions = [...req.units.map((u, index) => ({ index, k: doc.tokens.tokenAfter(Math.max(0, u.end - 1)) + 1 })), { index: -1, k: doc.tokens.length }];
+      // the unit ends become the skeleton the cache keeps: the next Summarize File of this file
+      // forks parked states instead of re-reading to them
+      cache.setOutline(req.uri, req.units.map((u) => u.end));
+      // units in file order, the whole file last: each unit needs the state at its end only, and
+      // the walk carries the state from one unit's end to the next, so a cold file is read once
+      // and the outline fills in while the rest is still being read
+      const positions = [...req.units.map((u, index) => ({ index, k: StateCache.tokenEnd(doc.tokens, u.end) })), { index: -1, k: doc.tokens.length }];
+      positions.sort((a, b) => a.k - b.k || (a.index === -1 ? 1 : b.index === -1 ? -1 : a.index - b.index));
       for (const { index, k } of positions) {
         if (ctx.signal.aborted) throw new CancelledError('summary');
-        const text = await summarizeAt(cache, req.uri, Math.min(k, doc.tokens.length), { maxTokens: req.maxTokens, signal: ctx.signal });
+        const text = await summarizeAt(cache, req.uri, k, { maxTokens: req.maxTokens, signal: ctx.signal });
         const s = { index, text };
         summaries.push(s);
         ctx.partial(s);

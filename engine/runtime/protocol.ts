@@ -165,6 +165,12 @@ export type EngineMethods = {
   openDocument: { params: { uri: string; text: string; languageId: string }; result: OpenResult };
   editDocument: { params: { uri: string; edits: DocumentEdit[]; cursor?: number }; result: { tokens: number } };
   moveCursor: { params: { uri: string; offset: number }; result: Void };
+  /**
+   * the file's outline (UTF-16 offsets where its units end, for a text of documentLength units):
+   * the engine keeps the states there, so Summarize File forks them; an outline computed for
+   * another version of the text is ignored (result: whether it was taken)
+   */
+  setOutline: { params: { uri: string; unitEnds: number[]; documentLength: number }; result: { accepted: boolean } };
   closeDocument: { params: { uri: string }; result: Void };
   complete: { params: CompletionRequest; result: CompletionResult; partial: CompletionChunk };
   summarize: { params: SummarizeRequest; result: { summaries: UnitSummary[]; ms: number }; partial: UnitSummary };

@@ -79,6 +79,13 @@ export async function summarizeFile(deps: SummarizeDeps, doc: vscode.TextDocumen
   );
 }
 
+/** UTF-16 offsets where the units Summarize File would show end (for the engine's skeleton) */
+export async function unitEndsOf(doc: vscode.TextDocument, text: string): Promise<number[]> {
+  const { units } = outlineUnits(text, await documentSymbols(doc));
+  const starts = lineOffsets(text);
+  return units.map((u) => unitOffsets(u, starts, text.length).end);
+}
+
 async function documentSymbols(doc: vscode.TextDocument): Promise<SymbolLike[] | undefined> {
   try {
     const got = await Promise.race([

@@ -150,7 +150,7 @@ test('the sparse grid (multiples of the base spacing) goes only when nothing els
     store.nearRadius = 10;
     const rec = store.touch('a');
     rec.length = 400;
-    if (protect) rec.baseSpacing = 100;
+    if (protect) rec.isSkeleton = (q) => q % 100 === 0;
     rec.hot = [154];
     for (const q of [100, 152, 156, 200, 300]) store.put('a', q, state(q));
     store.put('a', 154, state(1)); // full: one must go

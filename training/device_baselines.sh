@@ -33,4 +33,10 @@ if [ -f $W/mamba/model.safetensors ]; then  # still here when this call followed
   python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer $W/call1/tokenizer.json --model mamba2-i8=$W/mamba:i8 \
     --out $OUT/raw_mamba_i8.json.xz --n 200 --batch 200 2>&1 | log
 fi
+if [ -f ../models/mamba2-code-28m/weights.bin ] && [ -z "${SKIP_OLD:-}" ]; then
+  # the bundled (previous) model on the same held-out samples, with its own tokenizer: the ship rule's comparison
+  python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log
+  python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer ../models/mamba2-code-28m/tokenizer.json \
+    --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n 200 --batch 200 2>&1 | log
+fi
 echo "call2: all done in $(( $(date +%s) - START ))s" | log

@@ -14,7 +14,7 @@ CORPUS=$PWD/.corpus
 cd training
 log() { tee -a $OUT/log.txt; }
 python3 tokenizer.py --corpus $CORPUS/train.jsonl.xz --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
-python3 data.py --corpus $CORPUS/train.jsonl.xz --tokenizer $W/tokenizer.json --out $W/data --target-tokens 150e6 2>&1 | log || exit 1
+python3 data.py --corpus $CORPUS/train.jsonl.xz --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
 DEADLINE=$((START + CALL_S - EVAL_S - 25))  # 25 s to save and pack the checkpoint
 echo "call1: $((DEADLINE - $(date +%s)))s left for compiling and training" | log
 python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv --deadline-unix $DEADLINE \

@@ -37,7 +37,7 @@ def loss_plot(runs, out):
         axes[0].plot(tok, loss, label=name)
         axes[1].plot(sec, loss, label=name)
     axes[0].set_xlabel("training tokens (millions)")
-    axes[1].set_xlabel("training seconds on one H100 (compile excluded)")
+    axes[1].set_xlabel("training seconds on one GPU (compile excluded)")
     for ax in axes:
         ax.set_ylabel("training loss (nats/token)")
         ax.set_ylim(top=min(4.0, ax.get_ylim()[1]))
@@ -132,7 +132,9 @@ def write_card(model_dir, ev, sources, plots):
             L.append(f"| {MODEL_LABEL.get(name, name)} | {(s.get('params') or 0) / 1e6:.2f}M | {s.get('step')} | {(s.get('tokens') or 0) / 1e6:.0f}M | "
                      f"{(s.get('train_seconds') or 0):.0f} | {(s.get('tokens_per_s') or 0):,.0f} | {fmt(s.get('compile_s'), 0)} | {fmt(s.get('max_memory_gib'))} |")
         L.append("")
-        L.append("One H100 (device tool), bf16 autocast, torch.compile, AdamW (0.9, 0.95), weight decay 0.1 on matrices, "
+        gpu = next((s["gpu"] for s in tr.values() if s.get("gpu")), "H100")
+        gpu = gpu.replace("NVIDIA ", "").split(" ")[0] if gpu.startswith("NVIDIA") else gpu
+        L.append(f"One {gpu} (device tool), bf16 autocast, torch.compile, AdamW (0.9, 0.95), weight decay 0.1 on matrices, "
                  "batch 32 x 2048 tokens, warm-up 100 steps then cosine to 10%, gradient clip 1.0. The transformer baseline "
                  "(6 layers, width 512, SwiGLU 1408, RoPE, tied embeddings) saw the same rows in the same order for the same "
                  "number of steps, capped at the Mamba-2 run's training seconds.\n")

@@ -73,9 +73,8 @@ function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
  * the document can go. Without an outline, the multiples of `spacing` (the sparse grid). With one,
  * the ends of its units (functions, classes), since Summarize File forks the state at each of
  * them, plus multiples of `spacing` in stretches longer than `spacing` that hold no unit end (a jump
- * there still re-reads at most about `spacing` tokens). At most `slots` points: past that, unit
- * ends closer than a minimum gap to the previous kept point are left out, the gap grown until
- * they fit.
+ * there still re-reads at most about `spacing` tokens). At most `slots` points: past that, the
+ * unit ends of the shortest units are left out.
  */
 export function skeletonPoints(length: number, unitEnds: readonly number[], spacing: number, slots: number): number[] {
   if (unitEnds.length === 0) {
@@ -95,7 +94,37 @@ export function skeletonPoints(length: number, unitEnds: readonly number[], spac
     prev = k;
   }
   if (points.length <= slots) return points;
-  // too many for the budget: keep a point only when it is at least `gap` after the last kept one
+  // too many for the budget: leave out the unit ends whose own stretch (from the unit end before)
+  // is shortest. Summarize File walks the unit ends carrying the state, so a unit end left out
+  // costs it exactly that stretch; a jump still re-reads at most twice the spacing.
+  const n = points.length;
+  const prevOf = Array.from({ length: n }, (_, i) => i - 1);
+  const nextOf = Array.from({ length: n }, (_, i) => i + 1);
+  const at = (i: number) => (i < 0 ? 0 : i >= n ? length : points[i]);
+  const stretch = points.map((q) => q - (ends[lowerBound(ends, q) - 1] ?? 0));
+  const candidates = new Set(points.map((_, i) => i).filter((i) => ends[lowerBound(ends, points[i])] === points[i]));
+  const dropped = new Set<number>();
+  while (n - dropped.size > slots) {
+    // the shortest unit; among equals, the one whose neighbours are closest (the points thin out evenly)
+    let best = -1;
+    let bestKey = [Infinity, Infinity];
+    for (const i of candidates) {
+      const merged = at(nextOf[i]) - at(prevOf[i]);
+      if (merged > 2 * spacing) continue;
+      if (stretch[i] < bestKey[0] || (stretch[i] === bestKey[0] && merged < bestKey[1])) {
+        best = i;
+        bestKey = [stretch[i], merged];
+      }
+    }
+    if (best < 0) break;
+    candidates.delete(best);
+    dropped.add(best);
+    if (prevOf[best] >= 0) nextOf[prevOf[best]] = nextOf[best];
+    if (nextOf[best] < n) prevOf[nextOf[best]] = prevOf[best];
+  }
+  if (n - dropped.size <= slots) return points.filter((_, i) => !dropped.has(i));
+  // still too many (units all short and dense): keep a point only when it is at least `gap`
+  // after the last kept one, the gap grown until they fit
   const thin = (gap: number) => {
     const kept: number[] = [];
     let last = 0;

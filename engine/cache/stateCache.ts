@@ -71,14 +71,24 @@ export interface StateAtOptions {
   /** park the result as the document's live state (fp32), replacing the previous live one */
   live?: boolean;
   /**
-   * keep the result as the document's running state: a walk through the file in order (Summarize
-   * File's unit ends) then reads each token once, whatever is parked
+   * a state computed earlier on the way (the previous result of a walk through the file in order,
+   * as Summarize File walks its unit ends): used when it is nearer than any checkpoint and no edit
+   * has touched it, so the walk reads each token once whatever is parked
    */
-  carry?: boolean;
+  carried?: CarriedState;
+}
+
+/** a state at a position of a document, as of a document version (StateAtResult.carry) */
+export interface CarriedState {
+  pos: number;
+  state: RecurrentState;
+  version: number;
 }
 
 export interface StateAtResult {
   state: RecurrentState;
+  /** the result, to pass as `carried` to the next request of a walk */
+  carry?: CarriedState;
   logits?: Float32Array;
   /** tokens run through the model to get here */
   reread: number;
@@ -393,7 +403,12 @@ export class StateCache {
       from = doc.running.pos;
       state = doc.running.state;
     }
-    if (from === k) return { state, reread: 0, from };
+    const c = o.carried;
+    if (c && c.pos <= target && c.pos > from && this.changedSince(doc, c.version) >= c.pos) {
+      from = c.pos;
+      state = c.state;
+    }
+    if (from === k) return { state, reread: 0, from, carry: { pos: k, state, version: doc.version } };
     const version = doc.version;
     const ids = Int32Array.from(doc.tokens.ids.slice(from, k));
     const stops = gridPointsBetween(from, k, doc.hot, this.placementFor(doc));
@@ -431,8 +446,7 @@ export class StateCache {
       }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
     }
     if (o.live && !doc.closed && this.changedSince(doc, version) >= k) this.parkLive(doc, k, state, o.withLogits ? logits : undefined);
-    if (o.carry && !doc.closed && this.changedSince(doc, version) >= k) doc.running = { pos: k, state };
-    return { state, logits, reread: k - from, from };
+    return { state, logits, reread: k - from, from, carry: { pos: k, state, version } };
   }
 
   /** keeps the state at the cursor in fp32; the previous live state stays only if it is a grid point */

@@ -3,7 +3,7 @@
  * of the docstring <|endoftext|>`, so the state at the end of a unit, forked, followed by
  * `<|summary|>`, decodes that unit's one-line summary. A warm file costs the decoding alone.
  */
-import type { StateCache } from '../cache/stateCache.ts';
+import type { CarriedState, StateCache } from '../cache/stateCache.ts';
 import { SPECIAL_TOKENS } from '../cache/textTokenizer.ts';
 import { argmax } from '../completion/sampler.ts';
 import { CancelledError } from '../runtime/rpc.ts';
@@ -11,6 +11,11 @@ import { CancelledError } from '../runtime/rpc.ts';
 export interface SummaryOptions {
   maxTokens: number;
   signal?: AbortSignal;
+  /**
+   * the walk's state so far (summaries requested in file order): the state at k starts from it
+   * when no checkpoint is nearer, and is left in it for the next unit
+   */
+  walk?: { carried?: CarriedState };
 }
 
 /** Decodes the summary at token position `k` of a cached document (the state after its first k tokens). */
@@ -19,7 +24,8 @@ export async function summarizeAt(cache: StateCache, docId: string, k: number, o
   const summaryId = tok.specialId(SPECIAL_TOKENS.summary);
   if (summaryId === undefined) throw new Error('this model has no <|summary|> token: it was not trained to summarize');
   const stops = new Set([tok.specialId(SPECIAL_TOKENS.endOfText), tok.specialId(SPECIAL_TOKENS.file)].filter((t): t is number => t !== undefined));
-  const { state } = await cache.stateAt(docId, k, { signal: o.signal, priority: 'foreground', carry: true });
+  const { state, carry } = await cache.stateAt(docId, k, { signal: o.signal, priority: 'foreground', carried: o.walk?.carried });
+  if (o.walk) o.walk.carried = carry;
   // one lane job for the whole summary (a few dozen tokens, tens of ms): it decodes through a
   // resident session where the backend has one, and no other request's session can end it midway
   return cache.lane.run('foreground', async () => {

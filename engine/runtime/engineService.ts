@@ -247,9 +247,10 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
       // and the outline fills in while the rest is still being read
       const positions = [...req.units.map((u, index) => ({ index, k: StateCache.tokenEnd(doc.tokens, u.end) })), { index: -1, k: doc.tokens.length }];
       positions.sort((a, b) => a.k - b.k || (a.index === -1 ? 1 : b.index === -1 ? -1 : a.index - b.index));
+      const walk = {};
       for (const { index, k } of positions) {
         if (ctx.signal.aborted) throw new CancelledError('summary');
-        const text = await summarizeAt(cache, req.uri, k, { maxTokens: req.maxTokens, signal: ctx.signal });
+        const text = await summarizeAt(cache, req.uri, k, { maxTokens: req.maxTokens, signal: ctx.signal, walk });
         const s = { index, text };
         summaries.push(s);
         ctx.partial(s);

@@ -43,6 +43,15 @@ test('skeleton points: the sparse grid without an outline; with one, every unit 
   const thin = skeletonPoints(4000, many, 256, 50);
   assert.ok(thin.length <= 50 && thin.length >= 40, `${thin.length} points`);
   assert.ok(thin.every((q) => many.includes(q)), 'thinning keeps unit ends');
+  const gaps = thin.map((q, i) => q - (thin[i - 1] ?? 0));
+  assert.ok(Math.max(...gaps) <= 2 * 256, `gaps at most twice the spacing: ${Math.max(...gaps)}`);
+  // short and long units alternate: the short ones' ends go first (each costs a summary walk only its own length)
+  const mixed: number[] = [];
+  for (let q = 0, i = 0; mixed.length < 40; i++) mixed.push((q += i % 2 ? 200 : 20));
+  const kept = skeletonPoints(mixed.at(-1)!, mixed, 256, 25);
+  assert.equal(kept.length, 25);
+  const longEnds = mixed.filter((_, i) => i % 2 === 1);
+  assert.ok(longEnds.every((q) => kept.includes(q)), `every long unit's end kept: ${kept}`);
 });
 
 test('after the scan, every unit end holds the exact state, so each summary starts with no re-read', async () => {
@@ -80,12 +89,15 @@ test('a walk through the unit ends of a cold file reads each token once', async 
   cache.open('a', TEXT);
   cache.setOutline('a', unitEnds(TEXT));
   let read = 0;
+  let carried;
   for (const k of ends(cache, 'a')) {
-    const r = await cache.stateAt('a', k, { carry: true });
+    const r = await cache.stateAt('a', k, { carried });
+    carried = r.carry;
     read += r.reread;
   }
   assert.equal(read, ends(cache, 'a').at(-1));
-  // and a second walk finds them all parked
+  // and a second walk finds them all parked (by background jobs after each request: wait for them)
+  await cache.lane.run('background', async () => {});
   let again = 0;
   for (const k of ends(cache, 'a')) again += (await cache.stateAt('a', k)).reread;
   assert.equal(again, 0);

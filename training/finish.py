@@ -27,12 +27,13 @@ def main():
     ap.add_argument("--name", default="mamba2-code-28m")
     ap.add_argument("--weights", default="i8")
     ap.add_argument("--skip-export", action="store_true")
+    ap.add_argument("--previous", default=None,
+                    help="eval.py output of the bundle being replaced (device_baselines.sh's old_bundle.json.xz): shown beside")
     ap.add_argument("--final", default=os.path.join(ROOT, ".device-out", "final"))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
     args = ap.parse_args()
     from checkpoint_io import join_parts
-    from model import Mamba2Shape
 
     final = args.final
     os.makedirs(final, exist_ok=True)
@@ -57,12 +58,17 @@ def main():
             shutil.copy(os.path.join(d, "log.txt"), os.path.join(runs, f"device_{'call1' if d == args.call1 else 'call2'}.log"))
 
     cfg = json.load(open(os.path.join(final, "config.json")))
-    fields = Mamba2Shape.__dataclass_fields__
-    shape = Mamba2Shape(**{k: v for k, v in cfg.items() if k in fields})
+    # Mamba2Shape's fields and state size (model.py needs torch, which the CPU machine lacks)
+    fields = ("vocab_size", "hidden_size", "num_hidden_layers", "state_size", "head_dim", "expand", "n_groups",
+              "conv_kernel", "layer_norm_epsilon", "chunk_size")
+    d_inner = cfg["expand"] * cfg["hidden_size"]
+    num_heads = d_inner // cfg["head_dim"]
+    conv_dim = d_inner + 2 * cfg["n_groups"] * cfg["state_size"]
+    state_floats = cfg["num_hidden_layers"] * (conv_dim * (cfg["conv_kernel"] - 1) + num_heads * cfg["head_dim"] * cfg["state_size"])
     extra = {
-        "shape": {**{k: cfg[k] for k in fields}, "num_heads": shape.num_heads, "d_inner": shape.d_inner,
-                  "params": training["mamba2"].get("params"), "state_floats": shape.state_floats(),
-                  "state_bytes_fp32": 4 * shape.state_floats()},
+        "shape": {**{k: cfg[k] for k in fields}, "num_heads": num_heads, "d_inner": d_inner,
+                  "params": training["mamba2"].get("params"), "state_floats": state_floats,
+                  "state_bytes_fp32": 4 * state_floats},
         "training": training,
         "data": json.load(open(os.path.join(final, "train_meta.json"))),
     }
@@ -75,6 +81,12 @@ def main():
         extra["bundle"] = (f"`models/{args.name}/`: weights `{args.weights}` (per-row int8 for in_proj, out_proj and the "
                            f"embeddings when i8), {size / 1e6:.1f} MB with prefill.onnx and step.onnx, made by "
                            f"`training/export/export_bundle.py` from the checkpoint above.")
+    if args.previous:
+        subprocess.run([sys.executable, os.path.join(HERE, "metrics.py"), "--raw", args.previous, "--out", "/tmp/finish_prev.json"],
+                       check=True, stdout=subprocess.DEVNULL)
+        prev = json.load(open("/tmp/finish_prev.json"))["metrics"]
+        extra["previous_bundle"] = {"metrics": next(iter(prev.values())),
+                                    "note": "the bundle this one replaced, int8 as it was bundled, on the same samples"}
     with open("/tmp/finish_extra.json", "w") as f:
         json.dump(extra, f)
     cmd = [sys.executable, os.path.join(HERE, "metrics.py"), "--out", os.path.join(out, "eval.json"), "--extra", "/tmp/finish_extra.json"]

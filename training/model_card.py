@@ -143,6 +143,13 @@ def write_card(model_dir, ev, sources, plots):
             L.append(f"Training rows: {d.get('rows')} x {d.get('seq_len')} tokens from {d.get('documents')} documents "
                      f"({d.get('chars', 0) / 1e6:.0f}M characters); objectives (examples / tokens): "
                      + ", ".join(f"{k} {v['examples']} / {v['tokens'] / 1e6:.1f}M" for k, v in d.get("objectives", {}).items()) + ".\n")
+            if "fim_extra" in d.get("objectives", {}):
+                L.append("Per document (`training/data.py`): one whole-file example, left-to-right (60%) or FIM (`fim`, 40%; "
+                         "85% of those with a middle of 1-3 whole lines), up to two summaries, and about one line-level FIM "
+                         "example per 2000 characters (`fim_extra`), each with its own hole: `<|file|>`, the lines before the "
+                         "hole (a window of 200-3400 characters, from the file's start when the hole is near it), the <= 256-token "
+                         "suffix window after it, and a middle of 1-3 lines (60/25/15%; 80% start at a line, 20% inside one). "
+                         "Each document in " + str(d.get("variants")) + " variants with different random choices.\n")
     if "loss" in plots:
         L.append("![training loss](loss_curves.png)\n")
     L.append("## Evaluation (held-out packages)\n")
@@ -167,6 +174,16 @@ def write_card(model_dir, ev, sources, plots):
             wins = [lang for lang in langs if all(m["mamba2"].get(lang, {}).get(task, 0) > m[b].get(lang, {}).get(task, 0)
                                                    for b in ("transformer", "ngram"))]
             L.append(f"- {task}: Mamba-2 beats both in {len(wins)} of {len(langs)} languages ({', '.join(wins) or 'none'}).")
+        L.append("")
+    prev = (ev.get("previous_bundle") or {}).get("metrics")
+    if prev and "mamba2-i8" in m:
+        L.append("Against the bundle this one replaced (both int8 as bundled, same samples; previous -> this):\n")
+        L.append("| language | bits/byte | next-line EM % | FIM EM % |")
+        L.append("|---|---|---|---|")
+        for lang in langs:
+            a, b = prev.get(lang, {}), m["mamba2-i8"].get(lang, {})
+            L.append(f"| {lang} | " + " | ".join(f"{fmt(a.get(k), nd)} -> {fmt(b.get(k), nd)}" for k, nd in
+                                                (("bits_per_byte", 3), ("nextline_exact_match", 1), ("fim_exact_match", 1))) + " |")
         L.append("")
     if "metrics" in plots:
         L.append("![metrics per language](metrics.png)\n")

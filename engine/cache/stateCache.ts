@@ -424,16 +424,21 @@ export class StateCache {
     // grid states passed on the way are parked after the request (encoding one costs ~20 ms at
     // the production shape), as a background job
     const passed: { pos: number; state: RecurrentState }[] = [];
+    // work a person asked for (a summary, the state view) steps aside between blocks when a
+    // completion arrives, and goes on after it
+    const yieldWhen = priority === 'user' ? () => this.lane.completionWanted : undefined;
     for (const stop of stops) {
-      if (o.signal?.aborted) throw new AbortError();
-      const r = await this.lane.run(priority, () => {
+      while (pos < stop) {
         if (o.signal?.aborted) throw new AbortError();
-        return this.backend.prefill(ids.subarray(pos - from, stop - from), state);
-      });
-      state = r.state;
-      logits = r.logits;
-      pos = stop;
-      if (doc.closed) throw new AbortError();
+        const r = await this.lane.run(priority, () => {
+          if (o.signal?.aborted) throw new AbortError();
+          return this.backend.prefill(ids.subarray(pos - from, stop - from), state, { yieldWhen });
+        });
+        state = r.state;
+        logits = r.logits;
+        pos += r.consumed ?? stop - pos;
+        if (doc.closed) throw new AbortError();
+      }
       // a skeleton point reached (a unit's end) is parked too
       if (stop < k || (!o.live && this.isSkeleton(doc, stop))) passed.push({ pos: stop, state });
     }

@@ -24,11 +24,12 @@ export async function summarizeAt(cache: StateCache, docId: string, k: number, o
   const summaryId = tok.specialId(SPECIAL_TOKENS.summary);
   if (summaryId === undefined) throw new Error('this model has no <|summary|> token: it was not trained to summarize');
   const stops = new Set([tok.specialId(SPECIAL_TOKENS.endOfText), tok.specialId(SPECIAL_TOKENS.file)].filter((t): t is number => t !== undefined));
-  const { state, carry } = await cache.stateAt(docId, k, { signal: o.signal, priority: 'foreground', carried: o.walk?.carried });
+  const { state, carry } = await cache.stateAt(docId, k, { signal: o.signal, priority: 'user', carried: o.walk?.carried });
   if (o.walk) o.walk.carried = carry;
   // one lane job for the whole summary (a few dozen tokens, tens of ms): it decodes through a
-  // resident session where the backend has one, and no other request's session can end it midway
-  return cache.lane.run('foreground', async () => {
+  // resident session where the backend has one, and no other request's session can end it
+  // midway; at user priority, so a completion typed meanwhile goes first
+  return cache.lane.run('user', async () => {
     const session = cache.backend.startDecode?.(state);
     let s = state;
     const advance = session

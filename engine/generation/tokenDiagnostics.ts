@@ -9,7 +9,8 @@ import type { ModelShape } from '../model/config.ts';
 import type { Weights } from '../bundle/weightsFile.ts';
 import type { TokenDiagnostics } from '../runtime/protocol.ts';
 
-const PIECE = 128;
+// tokens per backend call: a completion typed meanwhile waits at most one piece
+const PIECE = 32;
 
 export interface DiagnosticsInput {
   cache: StateCache;
@@ -50,11 +51,11 @@ export async function tokenDiagnostics(d: DiagnosticsInput): Promise<Omit<TokenD
     const k = d.startToken + i;
     out.tokens.push({ id: ids[i], text: tokenizer.decode([ids[i]]), start: toks.startOf(k), end: toks.ends[k] });
   }
-  let { state, logits: prev } = await cache.stateAt(d.docId, d.startToken, { signal: d.signal, withLogits: true });
+  let { state, logits: prev } = await cache.stateAt(d.docId, d.startToken, { signal: d.signal, withLogits: true, priority: 'user' });
   for (let off = 0; off < T; off += PIECE) {
     const piece = ids.subarray(off, Math.min(T, off + PIECE));
     const s = state;
-    const r = await cache.lane.run('foreground', () => d.backend.prefill(piece, s, { allLogits: true, diagnostics: true, signal: d.signal }));
+    const r = await cache.lane.run('user', () => d.backend.prefill(piece, s, { allLogits: true, diagnostics: true, signal: d.signal }));
     const V = shape.vocab;
     for (let i = 0; i < piece.length; i++) {
       // the prediction made before token i, scored against token i

@@ -25,3 +25,22 @@ test('foreground jobs run before queued background jobs, and no background job r
   // jobs never overlap
   for (let i = 0; i < order.length; i += 2) assert.equal(order[i].split(':')[0], order[i + 1].split(':')[0]);
 });
+
+test('user-priority jobs (summaries, diagnostics) run after every completion job and before the background, and a held completion keeps them out', async () => {
+  const lane = new ComputeLane();
+  const order: string[] = [];
+  const job = (name: string, ms = 2) => async () => { order.push(name); await wait(ms); return name; };
+  const first = lane.run('background', job('bg0', 10));
+  await wait(1);
+  const queued = [lane.run('background', job('bg1')), lane.run('user', job('user1')), lane.run('user', job('user2'))];
+  assert.ok(lane.foregroundWanted, 'background work steps aside for user work');
+  assert.ok(!lane.completionWanted, 'user work does not step aside for itself');
+  const release = lane.hold();
+  assert.ok(lane.completionWanted);
+  const request = (async () => {
+    for (const n of ['fg1', 'fg2']) await lane.run('foreground', job(n));
+    release();
+  })();
+  await Promise.all([first, ...queued, request]);
+  assert.deepEqual(order, ['bg0', 'fg1', 'fg2', 'user1', 'user2', 'bg1']);
+});

@@ -83,16 +83,23 @@ export function skeletonPoints(length: number, unitEnds: readonly number[], spac
     return out;
   }
   const ends = [...new Set(unitEnds.filter((k) => k > 0 && k <= length))].sort((a, b) => a - b);
-  const points: number[] = [];
-  let prev = 0;
-  for (const k of [...ends, length + 1]) {
-    // fill a long stretch without unit ends with the sparse grid's own points
-    for (let q = (Math.floor(prev / spacing) + 1) * spacing; q < k - spacing / 2 && q <= length; q += spacing) {
-      if (q - prev >= spacing / 2) points.push(q);
+  /** the unit ends, and multiples of `fill` in the stretches longer than `fill` without any */
+  const withFill = (fill: number) => {
+    const out: number[] = [];
+    let prev = 0;
+    for (const k of [...ends, length + 1]) {
+      for (let q = (Math.floor(prev / fill) + 1) * fill; q < k - fill / 2 && q <= length; q += fill) {
+        if (q - prev >= fill / 2) out.push(q);
+      }
+      if (k <= length) out.push(k);
+      prev = k;
     }
-    if (k <= length) points.push(k);
-    prev = k;
-  }
+    return out;
+  };
+  // the unit ends come first: the fill grows sparser (doubling) before any unit end is left out
+  let fill = spacing;
+  let points = withFill(fill);
+  while (points.length > slots && fill < length) points = withFill((fill *= 2));
   if (points.length <= slots) return points;
   // too many for the budget: leave out the unit ends whose own stretch (from the unit end before)
   // is shortest. Summarize File walks the unit ends carrying the state, so a unit end left out

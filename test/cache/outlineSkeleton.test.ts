@@ -45,6 +45,10 @@ test('skeleton points: the sparse grid without an outline; with one, every unit 
   assert.ok(thin.every((q) => many.includes(q)), 'thinning keeps unit ends');
   const gaps = thin.map((q, i) => q - (thin[i - 1] ?? 0));
   assert.ok(Math.max(...gaps) <= 2 * 256, `gaps at most twice the spacing: ${Math.max(...gaps)}`);
+  // a fine fill spacing would crowd out the unit ends: the fill thins first
+  const spread = Array.from({ length: 20 }, (_, i) => 150 * (i + 1));
+  const sparseFill = skeletonPoints(3000, spread, 32, 25);
+  assert.ok(spread.every((q) => sparseFill.includes(q)) && sparseFill.length <= 25, `${sparseFill.length} points`);
   // short and long units alternate: the short ones' ends go first (each costs a summary walk only its own length)
   const mixed: number[] = [];
   for (let q = 0, i = 0; mixed.length < 40; i++) mixed.push((q += i % 2 ? 200 : 20));

@@ -20,7 +20,7 @@ import { nodeBundleFiles } from '../../engine/bundle/nodeBundleFiles.ts';
 import { OnnxBackend } from '../../engine/backends/onnxBackend.ts';
 import { KernelBackend } from '../../engine/backends/kernelBackend.ts';
 import { emptyState } from '../../engine/model/recurrentState.ts';
-import { benchTokens, type PeerRow } from './peerRow.ts';
+import { benchTokens, ownPeakRssMb, type PeerRow } from './peerRow.ts';
 import { sessionDecodeRate } from '../decodeRate.ts';
 
 const args = process.argv.slice(2);
@@ -60,7 +60,7 @@ async function main() {
   const prefill = measured[prefillOn];
 
   const decodeRate = sessionDecodeRate(kernels, { runs, tokens: decodeTokens, warmup: 8 });
-  const peakRss = process.resourceUsage().maxRSS / 1024;
+  const peakRss = ownPeakRssMb();
   await onnx?.dispose();
   await kernels.dispose();
 
@@ -89,8 +89,8 @@ async function main() {
     decode_tokens_per_s: decodeRate,
     peak_rss_mb: peakRss,
     memory_note: onnx
-      ? `peak RSS of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded; prefill on ${prefillOn === 'kernels' ? 'the own kernels' : 'onnxruntime-web'}, onnxruntime-web ${Math.round(measured.onnx.T512)} tok/s and the kernels ${Math.round(measured.kernels.T512)} at T = 512)`
-      : 'peak RSS of the process during load, prefill and decode: the bundle and the kernels with their helper thread, what the engine worker holds with 2 threads (onnxruntime-web not loaded); the editing scenarios run in a child process',
+      ? `peak RSS (VmHWM) of the process during load, prefill and decode (onnxruntime-web and the kernels both loaded; prefill on ${prefillOn === 'kernels' ? 'the own kernels' : 'onnxruntime-web'}, onnxruntime-web ${Math.round(measured.onnx.T512)} tok/s and the kernels ${Math.round(measured.kernels.T512)} at T = 512)`
+      : 'peak RSS (VmHWM) of the process during load, prefill and decode: the bundle and the kernels with their helper thread, what the engine worker holds with 2 threads (onnxruntime-web not loaded); the editing scenarios run in a child process',
     edit,
     runs,
     versions: { 'onnxruntime-web': JSON.parse(readFileSync('node_modules/onnxruntime-web/package.json', 'utf8')).version },

@@ -19,7 +19,7 @@ import { stopRequested } from './stopFile.ts';
 import { nativeLlama, nodeLlamaCppVersion } from './nodeLlamaCpp.ts';
 import { ByteLevelTokenizer } from '../../engine/cache/byteLevelTokenizer.ts';
 import { editScenarios, MAX_COMPLETION_TOKENS, promptIds, type ScenarioKind } from './editScenarios.ts';
-import { benchTokens, type PeerRow } from './peerRow.ts';
+import { benchTokens, ownPeakRssMb, type PeerRow } from './peerRow.ts';
 
 const args = process.argv.slice(2);
 const gguf = argFlag(args, '--gguf', '');
@@ -96,7 +96,7 @@ async function main() {
     if (r > 0 && stopRequested()) break;
   }
   const decode = median(rates);
-  const peakRss = process.resourceUsage().maxRSS / 1024; // before the editing scenarios, as for every runtime
+  const peakRss = ownPeakRssMb(); // before the editing scenarios, as for every runtime
   const versions = { 'node-llama-cpp': nodeLlamaCppVersion(), 'llama.cpp': llamaCppTag() };
   const speedRow: PeerRow = {
     runtime: label,
@@ -106,7 +106,7 @@ async function main() {
     prefill_tokens_per_s: prefill,
     decode_tokens_per_s: decode,
     peak_rss_mb: peakRss,
-    memory_note: 'peak RSS of the process during load, prefill and decode',
+    memory_note: 'peak RSS (VmHWM) of the process during load, prefill and decode',
     runs,
     versions,
   };

@@ -442,12 +442,12 @@ export class StateCache {
       // a skeleton point reached (a unit's end) is parked too
       if (stop < k || (!o.live && this.isSkeleton(doc, stop))) passed.push({ pos: stop, state });
     }
-    if (passed.length) {
+    // one background job per state: a walk that passed many (a summary, a long re-read) must not
+    // keep a completion waiting for all of their encodings at once
+    for (const p of passed) {
       this.lane.run('background', async () => {
-        for (const p of passed) {
-          // an edit that overtook the request makes its states stale
-          if (!doc.closed && this.changedSince(doc, version) >= p.pos) this.store.put(id, p.pos, p.state);
-        }
+        // an edit that overtook the request makes its states stale
+        if (!doc.closed && this.changedSince(doc, version) >= p.pos) this.store.put(id, p.pos, p.state);
       }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
     }
     if (o.live && !doc.closed && this.changedSince(doc, version) >= k) this.parkLive(doc, k, state, o.withLogits ? logits : undefined);

@@ -13,6 +13,7 @@
  */
 import type { RecurrentState } from '../model/recurrentState.ts';
 import { decodeState, encodeState, type StatePrecision, type StoredState } from './stateCodec.ts';
+import { lowerBound } from './placement.ts';
 
 export interface DocumentCheckpoints {
   /** sorted positions */
@@ -306,12 +307,5 @@ export class CheckpointStore {
 }
 
 function insertSorted(a: number[], v: number): void {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  a.splice(lo, 0, v);
+  a.splice(lowerBound(a, v), 0, v);
 }

@@ -562,7 +562,7 @@ describe('mamba-complete in a real VS Code', { skip: whyNoPackage() }, () => {
     assert.ok(progress.length >= 3 && progress.every((p) => p.total === units + 1), `the notification counted the ${units + 1} summaries as they came (${JSON.stringify(progress.slice(0, 3))}...)`);
 
     // the whole document, read a page at a time
-    await summaryEditor.locator('.view-lines').click({ position: { x: 5, y: 5 } });
+    await wb().focusEditor(summaryEditor);
     const doc = await wb().allEditorLines(summaryEditor);
     const text = (n: number) => doc.get(n) ?? '';
     t.diagnostic(`first lines: ${JSON.stringify([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(text))}`);
@@ -634,7 +634,7 @@ describe('mamba-complete in a real VS Code', { skip: whyNoPackage() }, () => {
     await cancel.click();
     const cancelled = Date.now();
     // the summary's top, where the status line and the first entries are
-    await summaryEditor.locator('.view-lines').click({ position: { x: 5, y: 5 } });
+    await wb().focusEditor(summaryEditor);
     await wb().page.keyboard.press('Control+Home');
     const cancelledLine = summaryEditor.locator('.view-line', { hasText: /^_cancelled_$/ });
     await cancelledLine.waitFor({ timeout: 15_000 });

@@ -54,6 +54,29 @@ export class Workbench {
     await inEditor();
   }
 
+  /**
+   * Puts the keyboard focus in `editor` with a click in its text. The click goes to the middle of
+   * the text, not its top: a tab's hover (shown where the mouse rested after a Command Palette
+   * pick) covers the first lines, and in CI it once swallowed a click at the top for 30 s. If the
+   * click still cannot land, the editor's input element is focused directly; either way the focus
+   * is checked. Callers move the cursor with keys afterwards (Ctrl+Home), so where it lands is moot.
+   */
+  async focusEditor(editor: Locator): Promise<void> {
+    const lines = editor.locator('.view-lines');
+    const box = await lines.boundingBox();
+    if (box) {
+      const x = Math.floor(Math.min(box.width / 2, 200));
+      const y = Math.floor(box.height / 2);
+      await this.page.mouse.move(box.x + x, box.y + y);
+      await lines.click({ position: { x, y }, timeout: 10_000 }).catch(() => undefined);
+    }
+    const focused = () => editor.evaluate((el) => el.contains(document.activeElement));
+    if (!(await focused())) {
+      await editor.evaluate((el) => (el.querySelector('.native-edit-context, textarea.inputarea, textarea') as HTMLElement | null)?.focus());
+    }
+    await this.page.waitForFunction((el) => el?.contains(document.activeElement) ?? false, await editor.elementHandle(), { timeout: 10_000 });
+  }
+
   /** Quick Open's "go to line": the cursor lands at line:column (1-based). */
   async goToLine(line: number, column = 1): Promise<void> {
     await this.page.keyboard.press('Control+G');

@@ -51,6 +51,8 @@ export interface Stash {
   unchangedBefore: number;
   states: Map<number, StoredState>;
   bytes: number;
+  /** the stashed positions that were skeleton points: they go last, as in the document */
+  skeleton: Set<number>;
 }
 
 /** edits back whose invalidated checkpoints are kept for a possible undo */
@@ -153,7 +155,7 @@ export class CheckpointStore {
     const d = this.docs.get(docId);
     if (!d) return 0;
     let dropped = 0;
-    const stash: Stash | undefined = stashFor ? { ids: stashFor, unchangedBefore: pos, states: new Map(), bytes: 0 } : undefined;
+    const stash: Stash | undefined = stashFor ? { ids: stashFor, unchangedBefore: pos, states: new Map(), bytes: 0, skeleton: new Set() } : undefined;
     while (d.positions.length && d.positions[d.positions.length - 1] > pos) {
       const q = d.positions.pop()!;
       const s = d.states.get(q)!;
@@ -161,6 +163,7 @@ export class CheckpointStore {
       d.bytes -= s.bytes;
       if (stash) {
         stash.states.set(q, s);
+        if (d.isSkeleton?.(q)) stash.skeleton.add(q);
         stash.bytes += s.bytes;
       } else {
         this.used -= s.bytes;
@@ -243,22 +246,25 @@ export class CheckpointStore {
   private evictOne(protectDoc?: string, protectPos?: number): boolean {
     const order = this.lruOrder();
     // stashed (detached) states go first, least recently used document first, one state at a
-    // time from the end of the oldest stash: parking one state must not cost a whole stash (an
-    // undo then gets back the states near the edit, and the scan re-lays the rest)
+    // time from the oldest stash, the cheapest by the same rules as live checkpoints (gap cost, skeleton last): parking
+    // one state must not cost a whole stash, and thinning it evenly keeps its far end covered (the
+    // last state first, as before, left an undo with a hole of thousands of tokens at the end of
+    // the file once a completion's parked states had eaten the stash's tail: a 6 s completion)
     for (const docId of order) {
       const d = this.docs.get(docId)!;
       if (d.stashes.length) {
         const st = d.stashes[0];
-        let last = -1;
-        for (const q of st.states.keys()) last = Math.max(last, q);
-        const s = st.states.get(last);
-        if (!s || st.states.size === 1) {
+        const ps = [...st.states.keys()].sort((a, b) => a - b);
+        const cheapest = (eligible: (q: number) => boolean) => this.cheapestOf(d, ps, st.unchangedBefore, st.ids.length, undefined, eligible);
+        const q = ps.length > 1 ? cheapest((p) => !st.skeleton.has(p)) ?? cheapest(() => true) : undefined;
+        const s = q === undefined ? undefined : st.states.get(q);
+        if (q === undefined || !s) {
           const bytes = st.bytes;
           this.dropStash(d, st);
           this.onEvict?.({ docId, position: -1, bytes });
           return true;
         }
-        st.states.delete(last);
+        st.states.delete(q);
         st.bytes -= s.bytes;
         d.bytes -= s.bytes;
         this.used -= s.bytes;
@@ -280,19 +286,24 @@ export class CheckpointStore {
 
   private cheapestIn(d: DocumentCheckpoints, protect?: number): number | undefined {
     const sk = d.isSkeleton;
-    return (sk ? this.cheapestOf(d, protect, (q) => !sk(q)) : undefined) ?? this.cheapestOf(d, protect, () => true);
+    const end = Math.max(d.length, (d.positions.at(-1) ?? 0) + 1);
+    return (sk ? this.cheapestOf(d, d.positions, 0, end, protect, (q) => !sk(q)) : undefined) ?? this.cheapestOf(d, d.positions, 0, end, protect, () => true);
   }
 
-  private cheapestOf(d: DocumentCheckpoints, protect: number | undefined, eligible: (q: number) => boolean): number | undefined {
+  /**
+   * The position of `ps` (sorted) whose loss costs least: (q - prev) * (next - q), weighted by the
+   * closeness of d's hot positions; `start` is the left neighbour of the first, `end` the right
+   * neighbour of the last.
+   */
+  private cheapestOf(d: DocumentCheckpoints, ps: readonly number[], start: number, end: number, protect: number | undefined, eligible: (q: number) => boolean): number | undefined {
     let best: number | undefined;
     let bestCost = Infinity;
-    const ps = d.positions;
     const pinned = d.pinned?.() ?? [];
     for (let i = 0; i < ps.length; i++) {
       const q = ps[i];
       if (q === protect || pinned.includes(q) || !eligible(q)) continue;
-      const prev = i > 0 ? ps[i - 1] : 0;
-      const next = i + 1 < ps.length ? ps[i + 1] : Math.max(d.length, q + 1);
+      const prev = i > 0 ? ps[i - 1] : start;
+      const next = i + 1 < ps.length ? ps[i + 1] : Math.max(end, q + 1);
       let dist = Infinity;
       for (const h of d.hot) dist = Math.min(dist, Math.abs(h - q));
       const weight = d.hot.length ? 1 / (1 + dist / this.nearRadius) ** 2 : 1;

@@ -119,15 +119,55 @@ test('the background scan keeps a large document within the budget and covers it
   cache.dispose();
 });
 
-test('room for one state costs a stash its last state, not the whole stash', () => {
+test('room for one state costs a stash one state, not the whole stash', () => {
   const store = new CheckpointStore(10 * F16_BYTES, 'f16');
   for (let q = 1; q <= 10; q++) store.put('a', q * 10, state(q));
   const ids = Int32Array.from({ length: 120 }, (_, i) => i);
   assert.equal(store.invalidateAfter('a', 35, ids), 7, 'positions 40..100 stashed');
   store.put('a', 30 + 1, state(0.5)); // the budget is full: something must go
   assert.ok(store.bytesUsed <= store.budgetBytes);
-  assert.equal(store.restoreStashed('a', ids, 120), 6, 'an undo brings back all but the stash\'s last state');
-  assert.deepEqual(store.doc('a')!.positions, [10, 20, 30, 31, 40, 50, 60, 70, 80, 90]);
+  assert.equal(store.restoreStashed('a', ids, 120), 6, 'an undo brings back all but one stashed state');
+  assert.equal(store.doc('a')!.positions.length, 10);
+});
+
+test('a stash thinned by many insertions keeps its far end covered: an undo leaves no hole', () => {
+  // a full budget, then an edit near the start stashes the 90 states after it; the completion and
+  // the scan park 30 states near the edit, each costing the stash one state
+  const store = new CheckpointStore(100 * F16_BYTES, 'f16');
+  const rec = store.touch('a');
+  rec.length = 1000;
+  for (let q = 1; q <= 100; q++) store.put('a', q * 10, state(q));
+  const ids = Int32Array.from({ length: 1000 }, (_, i) => i);
+  assert.equal(store.invalidateAfter('a', 105, ids), 90);
+  rec.hot = [105];
+  for (let k = 0; k < 30; k++) store.put('a', 101 + k, state(0.5));
+  assert.ok(store.bytesUsed <= store.budgetBytes);
+  for (let k = 0; k < 30; k++) store.remove('a', 101 + k); // (the edit undone: its states are stale)
+  const back = store.restoreStashed('a', ids, 105);
+  assert.equal(back, 60, '30 of the 90 stashed states went');
+  const ps = store.doc('a')!.positions;
+  const gaps = ps.map((q, i) => (i + 1 < ps.length ? ps[i + 1] : 1000) - q);
+  assert.ok(Math.max(...gaps) <= 40, `no gap over 4x the spacing of 10 after the undo (largest ${Math.max(...gaps)}; positions ${ps.slice(-6)})`);
+  assert.ok(ps.at(-1)! >= 960, `the end of the document is still covered (last ${ps.at(-1)})`);
+});
+
+test('a stash gives up its skeleton points last, as the document does', () => {
+  const store = new CheckpointStore(100 * F16_BYTES, 'f16');
+  const rec = store.touch('a');
+  rec.length = 1000;
+  rec.isSkeleton = (q) => q % 40 === 0;
+  for (let q = 1; q <= 100; q++) store.put('a', q * 10, state(q));
+  const ids = Int32Array.from({ length: 1000 }, (_, i) => i);
+  assert.equal(store.invalidateAfter('a', 105, ids), 90);
+  rec.hot = [105];
+  for (let k = 0; k < 30; k++) store.put('a', 101 + k, state(0.5));
+  for (let k = 0; k < 30; k++) store.remove('a', 101 + k);
+  store.restoreStashed('a', ids, 105);
+  const ps = new Set(store.doc('a')!.positions);
+  const lost = [];
+  for (let q = 120; q <= 1000; q += 40) if (!ps.has(q)) lost.push(q);
+  assert.deepEqual(lost, [], 'every stashed skeleton point came back');
+  assert.equal(ps.size, 10 + 60);
 });
 
 test('a pinned state (the cursor line anchor, the live state) is not evicted while others can go', () => {

@@ -8,8 +8,9 @@
 //               y = rmsnorm_groups(y * silu(z)) * w_gnorm ;  h += W_out y
 //   logits = E (rmsnorm(h) * w_norm_f)
 // A block of tokens goes layer by layer: the projections of all its tokens share one pass over
-// the weights (gemm_*), the conv and SSM then run token after token. Each token's arithmetic is
-// the same as in a single step, so a block equals that many steps bit for bit.
+// the weights (gemm_*), the conv runs token after token, then each head runs the block's tokens
+// in turn. Each token's arithmetic is the same as in a single step, so a block equals that many
+// steps bit for bit.
 #include "gemv.h"
 #include "mathFns.h"
 #include "model.h"
@@ -176,15 +177,33 @@ static double ssm_heads(const Model *m, const Layer *L, float *ssm, const float 
   return want_norm ? (double)hsum_f32x4(sq) + sq_tail : 0.0;
 }
 
-// SSM job: p = {model, layer, ssm, xBC, dt_raw, y, dt_out, want_norm}; items are heads.
-static void ssm_job(const Job *j, uint32_t lo, uint32_t hi, uint32_t thread) {
+/** tokens of a block, as the host sets block_max (kernelBackend.ts PREFILL_BLOCK) */
+#define BLOCK_CAP 64
+
+/** per thread, per token of a block: the squared state norm of the heads that thread ran */
+static double norm_acc[2][BLOCK_CAP];
+
+// SSM job over a block: p = {model, layer, ssm, proj, proj_stride, y, y_stride, dt_out, T,
+// want_norm, dt_stride}; items are heads. Each head runs all T tokens in turn, so its state
+// (head_dim x d_state floats, 16 KiB) stays in L1 across the block instead of all heads' states
+// (256 KiB a layer) streaming through once per token; the arithmetic per token is unchanged.
+static void ssm_block_job(const Job *j, uint32_t lo, uint32_t hi, uint32_t thread) {
   const Model *m = PTR(const Model, j->p[0]);
-  const float *xbc = PTR(const float, j->p[3]);
-  const float *B = xbc + m->d_inner, *C = B + m->groups * m->d_state;
+  const Layer *L = PTR(const Layer, j->p[1]);
+  float *ssm = PTR(float, j->p[2]);
+  const float *proj = PTR(const float, j->p[3]);
+  uint32_t ps = j->p[4], ys = j->p[6], T = j->p[8], want_norm = j->p[9], dts = j->p[10];
+  float *y = PTR(float, j->p[5]);
+  float *dt_out = PTR(float, j->p[7]);
   float *dtb = PTR(float, m->dtb) + thread * m->d_state;
-  ((Job *)j)->result[thread] += ssm_heads(m, PTR(const Layer, j->p[1]), PTR(float, j->p[2]), xbc, B, C,
-                                         PTR(const float, j->p[4]), PTR(float, j->p[5]), PTR(float, j->p[6]),
-                                         (int)j->p[7], dtb, lo, hi);
+  for (uint32_t t = 0; t < T; t++) {
+    const float *xbc = proj + (uint64_t)t * ps + m->d_inner;
+    const float *B = xbc + m->d_inner, *C = B + m->groups * m->d_state;
+    const float *dt_raw = xbc + m->conv_dim;
+    double sq = ssm_heads(m, L, ssm, xbc, B, C, dt_raw, y + (uint64_t)t * ys, dt_out ? dt_out + (uint64_t)t * dts : 0,
+                          (int)want_norm, dtb, lo, hi);
+    if (want_norm) norm_acc[thread][t] += sq;
+  }
 }
 
 /** y := rmsnorm per group of y * silu(z), times w. */
@@ -211,24 +230,33 @@ static void embed(const Model *m, uint32_t token, float *h) {
 }
 
 /**
- * Conv, SSM and gated norm of one token in one layer: proj = [z | xBC | dt_raw] of the token in,
- * y out; conv_l, ssm_l are the layer's states, updated in place. dt_out [heads] and *norm_out
- * (the layer's new state norm) are written when non-zero.
+ * Conv, SSM and gated norm of the T tokens of a block in one layer: proj rows = [z | xBC | dt_raw]
+ * of each token in, y rows out; conv_l, ssm_l are the layer's states, updated in place. dt_out
+ * (row t at t * dt_stride, [heads]) and norm_out (token t at t * norm_stride: the layer's new
+ * state norm) are written when non-zero.
  */
-static void mix_token(const Model *m, const Layer *L, float *proj, float *y, float *conv_l, float *ssm_l, float *dt_out,
-                      float *norm_out) {
+static void mix_block(const Model *m, const Layer *L, float *proj, uint32_t ps, float *y, uint32_t ys, uint32_t T,
+                      float *conv_l, float *ssm_l, float *dt_out, uint32_t dt_stride, float *norm_out,
+                      uint32_t norm_stride) {
   uint32_t di = m->d_inner, cd = m->conv_dim, H = m->heads;
-  float *z = proj, *xbc = proj + di, *dt_raw = proj + di + cd;
-  conv_step(xbc, conv_l, PTR(const float, L->conv_w), PTR(const float, L->conv_b), cd, m->conv_k);
-  silu_inplace(xbc, cd);
-  Job sj = {ssm_job,
-            {(uint32_t)(uintptr_t)m, (uint32_t)(uintptr_t)L, (uint32_t)(uintptr_t)ssm_l, (uint32_t)(uintptr_t)xbc,
-             (uint32_t)(uintptr_t)dt_raw, (uint32_t)(uintptr_t)y, (uint32_t)(uintptr_t)dt_out, norm_out != 0},
+  // the conv is a recurrence over tokens too, but a cheap one: all tokens first, then the heads
+  for (uint32_t t = 0; t < T; t++) {
+    float *xbc = proj + (uint64_t)t * ps + di;
+    conv_step(xbc, conv_l, PTR(const float, L->conv_w), PTR(const float, L->conv_b), cd, m->conv_k);
+    silu_inplace(xbc, cd);
+  }
+  if (norm_out)
+    for (uint32_t t = 0; t < T; t++) norm_acc[0][t] = norm_acc[1][t] = 0.0;
+  Job sj = {ssm_block_job,
+            {(uint32_t)(uintptr_t)m, (uint32_t)(uintptr_t)L, (uint32_t)(uintptr_t)ssm_l, (uint32_t)(uintptr_t)proj, ps,
+             (uint32_t)(uintptr_t)y, ys, (uint32_t)(uintptr_t)dt_out, T, norm_out != 0, dt_stride},
             0.0f,
             {0, 0}};
   parallel_for(&sj, H, 1);
-  if (norm_out) *norm_out = (float)__builtin_sqrt(sj.result[0] + sj.result[1]);
-  gated_norm(y, z, PTR(const float, L->gnorm_w), di, m->norm_group, m->eps);
+  for (uint32_t t = 0; t < T; t++) {
+    gated_norm(y + (uint64_t)t * ys, proj + (uint64_t)t * ps, PTR(const float, L->gnorm_w), di, m->norm_group, m->eps);
+    if (norm_out) norm_out[(uint64_t)t * norm_stride] = (float)__builtin_sqrt(norm_acc[0][t] + norm_acc[1][t]);
+  }
 }
 
 /**
@@ -252,10 +280,8 @@ static void run_tokens(const Model *m, const uint32_t *tokens, uint32_t T, float
     project(m, proj, ps, L->in_w, L->in_s, L->in_b, dms, in_rows, u, dms, dm, T);
     float *conv_l = conv + (uint64_t)l * cd * (m->conv_k - 1);
     float *ssm_l = ssm + (uint64_t)l * H * m->head_dim * m->d_state;
-    for (uint32_t t = 0; t < T; t++) {
-      mix_token(m, L, proj + t * ps, y + t * dis, conv_l, ssm_l, dt_out ? dt_out + ((uint64_t)t * NL + l) * H : 0,
-                norm_out ? norm_out + (uint64_t)t * NL + l : 0);
-    }
+    mix_block(m, L, proj, ps, y, dis, T, conv_l, ssm_l, dt_out ? dt_out + (uint64_t)l * H : 0, NL * H,
+              norm_out ? norm_out + l : 0, NL);
     // proj (z, xBC, dt) is no longer needed: reuse it for the out_proj result
     project(m, proj, ps, L->out_w, L->out_s, L->out_b, dis, dm, y, dis, di, T);
     for (uint32_t t = 0; t < T; t++)
@@ -280,7 +306,7 @@ EXPORT(mamba2_step) void mamba2_step(const Model *m, uint32_t token, float *conv
 /** A block of T <= block_max tokens (prefill); see run_tokens. */
 EXPORT(mamba2_block) void mamba2_block(const Model *m, const uint32_t *tokens, uint32_t T, float *conv, float *ssm,
                                        float *logits, uint32_t all_logits, float *dt_out, float *norm_out) {
-  if (T == 0 || T > m->block_max) return;
+  if (T == 0 || T > m->block_max || T > BLOCK_CAP) return;
   run_tokens(m, tokens, T, conv, ssm, logits, all_logits, dt_out, norm_out);
 }
 

@@ -4,8 +4,8 @@
  * start on every edit (what llama.cpp does with a recurrent model).
  *
  *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
- *                      [-- --file PATH] [-- --runs 20] [-- --threads 2] [-- --budget-mb 256]
- *                      [-- --precision f16|f32|i8] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
+ *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 256]
+ *                      [-- --skeleton-share 0.75] [-- --precision f16|f32|i8] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
  *
  * Scenarios, after the warm-up scan of the whole file:
@@ -32,7 +32,7 @@ import { ReferenceBackend } from '../engine/backends/referenceBackend.ts';
 import { loadBundle } from '../engine/bundle/loadBundle.ts';
 import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
 import { ByteLevelTokenizer } from '../engine/cache/byteLevelTokenizer.ts';
-import { StateCache } from '../engine/cache/stateCache.ts';
+import { SKELETON_SHARE, StateCache } from '../engine/cache/stateCache.ts';
 import type { StatePrecision } from '../engine/cache/stateCodec.ts';
 import { requestCompletion, type CompletionResult } from '../engine/completion/completionRequest.ts';
 import { argmax } from '../engine/completion/sampler.ts';
@@ -48,6 +48,8 @@ const json = args.includes('--json');
 const backendKind = flag('--backend', 'hybrid');
 const modelDir = flag('--model', 'models/mamba2-code-28m');
 const runs = Number(flag('--runs', '20'));
+/** cursor jumps (default: runs) */
+const jumpRuns = Number(flag('--jump-runs', String(runs)));
 const threads = Number(flag('--threads', '2'));
 /** the own kernels' threads: 2 (a helper thread) is what the engine runs with 2+ threads allowed */
 const kernelThreads = Number(flag('--kernel-threads', threads >= 2 ? '2' : '1')) === 2 ? 2 : 1;
@@ -60,6 +62,7 @@ const thinkMs = Number(flag('--think-ms', '200'));
 /** mid-file edits: from the cursor's arrival on the line (a click) to the first keystroke */
 const dwellMs = Number(flag('--dwell-ms', '500'));
 const seed = Number(flag('--seed', '1'));
+const skeletonShare = args.includes('--skeleton-share') ? Number(flag('--skeleton-share', '')) : undefined;
 const verbose = args.includes('--verbose');
 
 /** real source files of about 4,000 lines that a machine of this kind has */
@@ -124,7 +127,7 @@ async function main() {
   // as the engine does: chunked-SSD prefills come in whole chunks, the kernels' in blocks of 16
   // tokens (the granule bounds a background call, which a completion may have to wait for)
   const granule = backendKind === 'kernel' || backendKind === 'reference' ? 16 : bundle.config.chunk_size;
-  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule });
+  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule, skeletonShare });
   const docId = 'file://' + file;
   const r = seededRandom(seed);
 
@@ -225,7 +228,7 @@ async function main() {
   await cache.whenIdle();
   const jump: number[] = [];
   const jumpReread: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < jumpRuns; i++) {
     const ls = lineStartsOf(text());
     let line = 0;
     for (let tries = 0; tries < 100; tries++) {
@@ -286,7 +289,7 @@ async function main() {
   const ortVersion = JSON.parse(readFileSync(join('node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
   const out = {
     file, lines: lineStartsOf(text0).length, tokens: docTokens,
-    model: bundle.manifest.name, backend: backend.name, threads, precision, budget_mb: budgetMb, fim, suffix_tokens: suffixTokens, think_ms: thinkMs, dwell_ms: dwellMs, runs,
+    model: bundle.manifest.name, backend: backend.name, threads, precision, budget_mb: budgetMb, skeleton_share: skeletonShare ?? SKELETON_SHARE, far_spacing: cache.farSpacingFor(cache.document(docId)!), fim, suffix_tokens: suffixTokens, think_ms: thinkMs, dwell_ms: dwellMs, runs, jump_runs: jumpRuns,
     load_ms: round(loadMs), warmup_ms: round(warmupMs),
     append_p50_ms: round(pct(append, 50)), append_p95_ms: round(pct(append, 95)),
     midfile_edit_p50_ms: round(pct(mid, 50)), midfile_edit_p95_ms: round(pct(mid, 95)),

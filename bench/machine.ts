@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
+import { seededRandom } from '../tools/seededRandom.ts';
 
 /** The machine and versions a benchmark ran on, printed beside its figures. */
 export function machineInfo() {
@@ -29,13 +30,4 @@ export function argFlag(args: string[], name: string, dflt: string): string {
 }
 
 /** A small seeded PRNG (mulberry32), so a benchmark's random choices replay from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };

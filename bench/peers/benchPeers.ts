@@ -3,7 +3,7 @@
  * llama.cpp in WebAssembly (wllama in headless Chromium), on the same weights, on this machine.
  *
  *   npm run bench:peers [-- --model models/NAME] [-- --runs 5] [-- --threads 2] [-- --types q8_0,f32]
- *                       [-- --native-edit-types q8_0] [-- --wllama-edit-types f32] [-- --wllama-edit-runs 2]
+ *                       [-- --native-edit-types q8_0] [-- --wllama-edit-types f32] [-- --wllama-edit-runs 2] [-- --jump-runs 15]
  *                       [-- --only engine,native,wllama] [-- --out bench/results]
  *
  * The bundle is exported to GGUF (tools/gguf) once per weight type; q8_0 keeps the bundle's int8
@@ -27,6 +27,8 @@ const runs = argFlag(args, '--runs', '5');
 const threads = argFlag(args, '--threads', '2');
 const types = argFlag(args, '--types', 'q8_0,f32').split(',') as MatrixType[];
 const wllamaEditRuns = argFlag(args, '--wllama-edit-runs', '2');
+/** cursor jumps for the engine and native llama.cpp: the jump's re-read varies most from one line to the next */
+const jumpRuns = argFlag(args, '--jump-runs', '15');
 /** weight types whose editing scenarios run (each costs minutes: llama.cpp re-reads the file) */
 const editTypes = argFlag(args, '--native-edit-types', 'q8_0').split(',');
 const wllamaEditTypes = argFlag(args, '--wllama-edit-types', 'f32').split(',');
@@ -67,13 +69,13 @@ async function main() {
   const loads: number[][] = [loadBefore];
   if (only.includes('engine')) {
     console.error('engine ...');
-    rows.push(...run('bench/peers/runEngine.ts', ['--model', modelDir, ...(args.includes('--no-edit') ? ['--no-edit'] : [])]));
+    rows.push(...run('bench/peers/runEngine.ts', ['--model', modelDir, '--jump-runs', jumpRuns, ...(args.includes('--no-edit') ? ['--no-edit'] : [])]));
     loads.push(load());
   }
   for (const [i, gguf] of ggufs.entries()) {
     if (only.includes('native')) {
       console.error(`llama.cpp native ${gguf} ...`);
-      rows.push(...run('bench/peers/runLlamaCppNative.ts', ['--gguf', gguf, '--edit', editTypes.includes(types[i]) && !args.includes('--no-edit') ? 'default,budget' : 'none']));
+      rows.push(...run('bench/peers/runLlamaCppNative.ts', ['--gguf', gguf, '--jump-runs', jumpRuns, '--edit', editTypes.includes(types[i]) && !args.includes('--no-edit') ? 'default,budget' : 'none']));
       loads.push(load());
     }
   }

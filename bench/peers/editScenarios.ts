@@ -4,7 +4,8 @@
  *
  *   append        type one character at the end of a line in the middle of the file, complete there
  *   midfile_edit  insert "x" or " = " at a random place of a random line, complete just after it
- *   cursor_jump   complete at the end of a random line not visited before
+ *   cursor_jump   complete at the end of a random line not visited before (jumpRuns of them: the
+ *                 re-read, and so the time, varies most from one jump to the next)
  *
  * A completion is single-line, at most 16 tokens, greedy, prompted with the text before the
  * cursor as the engine prompts it with the extension's default suffix window of 0: <|file|> +
@@ -41,7 +42,7 @@ function lineEnd(text: string, starts: number[], line: number): number {
 }
 
 /** The steps, and the text after each (steps[i] applies to texts[i]). */
-export function editScenarios(text0: string, runs: number, seed = 1): { steps: ScenarioStep[]; texts: string[] } {
+export function editScenarios(text0: string, runs: number, seed = 1, jumpRuns = runs): { steps: ScenarioStep[]; texts: string[] } {
   const r = seededRandom(seed);
   const steps: ScenarioStep[] = [];
   const texts: string[] = [];
@@ -72,7 +73,7 @@ export function editScenarios(text0: string, runs: number, seed = 1): { steps: S
     text = text.slice(0, at) + ins + text.slice(at);
     push({ kind: 'midfile_edit', edit: { at, text: ins }, cursor: at + ins.length });
   }
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < jumpRuns; i++) {
     starts = lineStartsOf(text);
     let line = 0;
     for (let tries = 0; tries < 100; tries++) {

@@ -27,6 +27,7 @@ const args = process.argv.slice(2);
 const modelDir = argFlag(args, '--model', 'models/mamba2-code-28m');
 const threads = Number(argFlag(args, '--threads', '2')) as 1 | 2;
 const runs = Number(argFlag(args, '--runs', '5'));
+const jumpRuns = argFlag(args, '--jump-runs', String(runs));
 const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
 const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
 const skipEdit = args.includes('--no-edit');
@@ -66,7 +67,7 @@ async function main() {
 
   let edit: PeerRow['edit'];
   if (!skipEdit) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/edit.ts', '--json', '--runs', String(runs), '--suffix-tokens', '0', '--threads', String(threads), '--backend', prefillOn === 'kernels' ? 'kernel' : 'hybrid', '--model', modelDir, '--file', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/edit.ts', '--json', '--runs', String(runs), '--jump-runs', jumpRuns, '--suffix-tokens', '0', '--threads', String(threads), '--backend', prefillOn === 'kernels' ? 'kernel' : 'hybrid', '--model', modelDir, '--file', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (child.status !== 0) throw new Error(`bench/edit.ts failed (${child.status}): ${child.stderr.slice(-2000)}`);
     const e = JSON.parse(child.stdout.slice(child.stdout.indexOf('{')));
     edit = {
@@ -76,7 +77,7 @@ async function main() {
       midfile_edit_ms: e.midfile_edit_p50_ms,
       cursor_jump_ms: e.cursor_jump_p50_ms,
       reread_tokens: e.reread_tokens_p50,
-      method: `bench/edit.ts: state cache (${e.checkpoints} checkpoints, ${Math.round(e.cache_bytes / 2 ** 20)} MB ${e.precision}, budget ${e.budget_mb} MB), backend ${e.backend}, incremental tokenization timed, ${e.think_ms} ms pauses between requests; full re-read of the same completion ${Math.round(e.full_rescan_ms)} ms`,
+      method: `bench/edit.ts: state cache (${e.checkpoints} checkpoints, ${Math.round(e.cache_bytes / 2 ** 20)} MB ${e.precision}, budget ${e.budget_mb} MB), backend ${e.backend}, ${e.runs} runs per scenario (${e.jump_runs} cursor jumps), incremental tokenization timed, ${e.think_ms} ms pauses between requests; full re-read of the same completion ${Math.round(e.full_rescan_ms)} ms`,
     };
   }
 

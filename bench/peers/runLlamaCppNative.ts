@@ -25,6 +25,7 @@ const args = process.argv.slice(2);
 const gguf = argFlag(args, '--gguf', '');
 const threads = Number(argFlag(args, '--threads', '2'));
 const runs = Number(argFlag(args, '--runs', '5'));
+const jumpRuns = Number(argFlag(args, '--jump-runs', String(runs)));
 const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
 const tokenizerPath = argFlag(args, '--tokenizer', 'models/mamba2-code-28m/tokenizer.json');
 const budgetMb = Number(argFlag(args, '--budget-mb', '256'));
@@ -115,7 +116,7 @@ async function main() {
   // editing scenarios, once per checkpoint configuration, each on a fresh sequence
   const newline = new Set<number>();
   for (let id = 0; id < tokenizer.vocabSize; id++) if (tokenizer.decode([id]).includes('\n')) newline.add(id);
-  const { steps, texts } = editScenarios(text, runs);
+  const { steps, texts } = editScenarios(text, runs, 1, jumpRuns);
   for (const mode of editModes) {
     const cfg = checkpointConfigs(docTokens)[mode];
     await sequence.dispose();

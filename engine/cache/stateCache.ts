@@ -23,6 +23,7 @@ import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
 import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
 
 export const DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024;
+export const SKELETON_SHARE = 0.75;
 /** earlier cursor states kept besides the live one */
 const LIVE_TRAIL = 4;
 
@@ -35,6 +36,11 @@ export interface StateCacheOptions {
   /** storage of parked checkpoints (default f16; the live cursor state is always f32) */
   precision?: StatePrecision;
   placement?: Partial<PlacementOptions>;
+  /**
+   * share of the budget one document's skeleton may take (default SKELETON_SHARE); the rest is
+   * for the dense region around the cursor and for other documents
+   */
+  skeletonShare?: number;
   /** token ids every document starts with (default `<|file|>`) */
   leadTokens?: number[];
   limits?: Partial<InputLimits>;
@@ -479,14 +485,14 @@ export class StateCache {
     return { ...this.placement, farSpacing: this.farSpacingFor(doc), skeleton: doc.unitEnds ? this.skeletonFor(doc) : undefined };
   }
 
-  /** states the skeleton of one document may hold: about 75% of the budget */
+  /** states the skeleton of one document may hold: skeletonShare of the budget */
   private skeletonSlots(): number {
-    return Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * 0.75));
+    return Math.max(1, Math.floor((this.store.budgetBytes / this.checkpointBytes) * (this.opts.skeletonShare ?? SKELETON_SHARE)));
   }
 
   /**
    * Far spacing: placement.farSpacing, or sparser when the document is so long that its sparse
-   * grid would take more than about 75% of the budget (the rest is for the dense region around the
+   * grid would take more than skeletonShare of the budget (the rest is for the dense region around the
    * cursor and other files). A multiple of minSpacing, not a power of two: a jump to an unvisited
    * line re-reads half the far spacing on average, and rounding 456 up to 512 costs 12%.
    */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Mamba2Config } from '../../engine/model/config.ts';
 import { modelShape } from '../../engine/model/config.ts';
 import { Weights, parseWeightsIndex, type WeightDType, type WeightEntry, type WeightsIndex } from '../../engine/bundle/weightsFile.ts';
+import { seededRandom } from '../../tools/seededRandom.ts';
 
 export interface RandomModelSpec {
   dModel: number;
@@ -39,17 +40,7 @@ export interface RandomModel {
   weights: Weights;
 }
 
-/** mulberry32: small, fast, seeded. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function randomModel(spec: RandomModelSpec): RandomModel {
   const expand = spec.expand ?? 2;

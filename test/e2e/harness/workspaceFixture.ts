@@ -8,6 +8,7 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../../tools/seededRandom.ts';
 
 export const FIXTURE_DIR = join(__dirname, '..', 'workspace');
 
@@ -30,17 +31,8 @@ export interface WorkspaceFiles {
   minified: string;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) so every run sees the same files. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** deterministic pseudo-random numbers, so every run sees the same files */
+const rng = seededRandom;
 
 const NOUNS = ['order', 'invoice', 'customer', 'shipment', 'warehouse', 'product', 'supplier', 'payment', 'refund', 'ledger', 'report', 'account'];
 const VERBS = ['load', 'save', 'validate', 'merge', 'split', 'price', 'archive', 'restore', 'summarize', 'export'];

@@ -466,11 +466,16 @@ export class StateCache {
     if (prev >= 0 && prev !== k && this.store.precisionAt(doc.id, prev) === 'f32') {
       // the previous live state joins a short trail of recent cursor states (at the store's
       // precision): an edit that re-tokenizes a few tokens back (typing "/" after "/") restarts
-      // from there instead of the last grid point
-      const s = this.store.get(doc.id, prev)!;
-      this.store.remove(doc.id, prev);
-      this.store.put(doc.id, prev, s);
+      // from there instead of the last grid point. Re-encoding it takes ~12 ms (fp16 at the
+      // production shape), so it is a background job, not part of the request that moved the cursor
       doc.liveTrail.push(prev);
+      this.lane.run('background', async () => {
+        // gone meanwhile (trimmed from the trail, invalidated by an edit) or the live state again
+        if (doc.closed || doc.livePos === prev || this.store.precisionAt(doc.id, prev) !== 'f32') return;
+        const s = this.store.get(doc.id, prev)!;
+        this.store.remove(doc.id, prev);
+        this.store.put(doc.id, prev, s);
+      }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
     }
     while (doc.liveTrail.length > LIVE_TRAIL) {
       const q = doc.liveTrail.shift()!;

@@ -106,3 +106,28 @@ test('typing on an empty line keeps the way in through the anchor, though its to
   assert.ok(res.reread <= 4, `re-read ${res.reread} tokens after typing on an empty line`);
   cache.dispose();
 });
+
+test('the previous cursor state is re-encoded at the store precision after the request, in a background job', async () => {
+  const cache = new StateCache({ backend: model.backend, tokenizer: tok, shape, placement, precision: 'f16' });
+  cache.open('a', TEXT);
+  await cache.whenIdle();
+  const [first, second] = farLines(cache, 'a');
+  const complete = (at: number) => requestCompletion(cache, { docId: 'a', cursor: at, fim: false, maxTokens: 2 }).result;
+  await complete(first);
+  const doc = cache.document('a')!;
+  const prev = doc.livePos;
+  assert.equal(cache.store.precisionAt('a', prev), 'f32', 'the live state is kept in fp32');
+  const before = cache.store.get('a', prev)!;
+  await complete(second);
+  assert.notEqual(doc.livePos, prev);
+  // the request returned with the previous live state still in fp32: its fp16 encoding (~12 ms at
+  // the production shape) is not part of the request
+  assert.equal(cache.store.precisionAt('a', prev), 'f32', 'not re-encoded inside the request');
+  await cache.lane.run('background', async () => {}); // after the jobs queued before it
+  assert.equal(cache.store.precisionAt('a', prev), 'f16', 're-encoded in the background');
+  const after = cache.store.get('a', prev)!;
+  let err = 0;
+  for (let i = 0; i < before.ssm.length; i++) err = Math.max(err, Math.abs(after.ssm[i] - before.ssm[i]));
+  assert.ok(err < 1e-2, `the same state, rounded to fp16 (max error ${err})`);
+  cache.dispose();
+});

@@ -10,6 +10,7 @@ import type { Mamba2Config } from '../../engine/model/config.ts';
 import { modelShape } from '../../engine/model/config.ts';
 import { Weights, parseWeightsIndex, type WeightDType, type WeightEntry, type WeightsIndex } from '../../engine/bundle/weightsFile.ts';
 import { seededRandom } from '../../tools/seededRandom.ts';
+import { floatToHalf } from '../../engine/cache/stateCodec.ts';
 
 export interface RandomModelSpec {
   dModel: number;
@@ -138,26 +139,4 @@ export function quantizeRows(data: Float32Array, rows: number): { q: Int8Array; 
   return { q, scales };
 }
 
-/** f32 -> IEEE half, round to nearest even (normal range and subnormals; no NaN inputs here). */
-export function floatToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (exp >= 31) return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    const half = 1 << (shift - 1);
-    let h = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (exp << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+export { floatToHalf };

@@ -7,7 +7,7 @@
  * rounded to f16 (relative error <= 2^-11). Float matrices are quantized the way ggml's
  * quantize_row_q8_0_ref does (d = amax/127 per block).
  */
-import { floatToHalf } from '../../test/kernels/randomModel.ts';
+import { floatToHalf } from '../../engine/cache/stateCodec.ts';
 
 export function f32Bytes(v: Float32Array): Uint8Array {
   return new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));

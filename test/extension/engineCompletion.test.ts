@@ -6,24 +6,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { EngineClient } from '../../engine/runtime/engineClient.ts';
+import { test } from 'node:test';
 import { CancelledError } from '../../engine/runtime/rpc.ts';
 import type { CompletionInput } from '../../extension/completion/context.ts';
 import { postprocess } from '../../extension/completion/postprocess.ts';
 import { CompletionPipeline } from '../../extension/completion/pipeline.ts';
 import { applyEdits, DocumentSync, toEngineEdits, type ContentChange, type SyncDocument } from '../../extension/documentSync.ts';
 import { DEFAULT_SETTINGS } from '../../extension/settings.ts';
-import { realClient, tinyInit } from './helpers/realEngine.ts';
+import { realEngineForFile } from './helpers/realEngine.ts';
 
-let client: EngineClient;
-before(async () => {
-  client = realClient();
-  await client.request('init', tinyInit());
-});
-after(async () => {
-  await client.dispose();
-});
+const engine = realEngineForFile();
 
 const SOURCE = `import { readFile } from 'node:fs/promises';\n\nexport async function load(path: string) {\n  const text = await readFile(path, 'utf8');\n  return text.split('\\n'); // é ü 😀\n}\n\nfunction add(a: number, b: number) {\n`;
 
@@ -102,7 +94,7 @@ test('toEngineEdits: sequential application equals the simultaneous change set',
 test("after random multi-cursor edits the engine's copy completes exactly like a fresh open", async () => {
   const rand = lcg(11);
   let text = SOURCE;
-  const sync = new DocumentSync({ engine: () => client, shouldSync: () => true });
+  const sync = new DocumentSync({ engine: () => engine(), shouldSync: () => true });
   const edited = doc('file:///edited.ts', () => text);
   sync.open(edited);
   for (let i = 0; i < 25; i++) {
@@ -110,26 +102,26 @@ test("after random multi-cursor edits the engine's copy completes exactly like a
     text = applyAllAtOnce(text, changes);
     sync.change(edited, changes, text.length);
   }
-  const fresh = await client.request('openDocument', { uri: 'file:///fresh.ts', text, languageId: 'typescript' });
+  const fresh = await engine().request('openDocument', { uri: 'file:///fresh.ts', text, languageId: 'typescript' });
   // an empty edit answers with the engine's token count for the document
-  const editedTokens = (await client.request('editDocument', { uri: edited.uri, edits: [] })).tokens;
+  const editedTokens = (await engine().request('editDocument', { uri: edited.uri, edits: [] })).tokens;
   assert.equal(editedTokens, fresh.tokens, 'same token count');
   const offset = text.length;
-  const a = await client.request('complete', { uri: edited.uri, offset, mode: 'line', maxTokens: 12, temperature: 0 });
-  const b = await client.request('complete', { uri: 'file:///fresh.ts', offset, mode: 'line', maxTokens: 12, temperature: 0 });
+  const a = await engine().request('complete', { uri: edited.uri, offset, mode: 'line', maxTokens: 12, temperature: 0 });
+  const b = await engine().request('complete', { uri: 'file:///fresh.ts', offset, mode: 'line', maxTokens: 12, temperature: 0 });
   assert.equal(a.text, b.text, 'greedy completion from the edited state == from a fresh open');
   sync.close(edited.uri);
-  await client.request('closeDocument', { uri: 'file:///fresh.ts' });
-  assert.ok(!(await client.request('stats', {})).documents.some((d) => d.uri === edited.uri), 'closed in the engine');
+  await engine().request('closeDocument', { uri: 'file:///fresh.ts' });
+  assert.ok(!(await engine().request('stats', {})).documents.some((d) => d.uri === edited.uri), 'closed in the engine');
 });
 
 test('the pipeline on the real engine: post-processed suggestion, then the cache when typed as suggested', async () => {
   const text = SOURCE;
   const uri = 'file:///pipeline.ts';
-  const sync = new DocumentSync({ engine: () => client, shouldSync: () => true });
+  const sync = new DocumentSync({ engine: () => engine(), shouldSync: () => true });
   sync.open(doc(uri, () => text));
   const pipeline = new CompletionPipeline({
-    engine: { complete: (req, signal) => client.request('complete', req, { signal }) },
+    engine: { complete: (req, signal) => engine().request('complete', req, { signal }) },
     settings: () => ({ ...DEFAULT_SETTINGS, debounceMs: 0 }),
   });
   const first = await pipeline.provide(inputAt(uri, text, text.length));
@@ -158,23 +150,23 @@ test('the pipeline on the real engine: post-processed suggestion, then the cache
 test('cancellation reaches the worker: a long prefill stops within a fraction of its time', async () => {
   const text = readFileSync(join(import.meta.dirname, '../../engine/cache/stateCache.ts'), 'utf8');
   const uri = 'file:///long.ts';
-  await client.request('openDocument', { uri, text, languageId: 'typescript' });
+  await engine().request('openDocument', { uri, text, languageId: 'typescript' });
   const ac = new AbortController();
   const t0 = performance.now();
-  const p = client.request('complete', { uri, offset: text.length, mode: 'line', maxTokens: 8, temperature: 0 }, { signal: ac.signal });
+  const p = engine().request('complete', { uri, offset: text.length, mode: 'line', maxTokens: 8, temperature: 0 }, { signal: ac.signal });
   setTimeout(() => ac.abort(), 20);
   await assert.rejects(p, (e) => e instanceof CancelledError);
   const cancelledAfter = performance.now() - t0;
   // The same work uncancelled, on a twin document (no state shared with the first).
-  await client.request('openDocument', { uri: 'file:///twin.ts', text, languageId: 'typescript' });
+  await engine().request('openDocument', { uri: 'file:///twin.ts', text, languageId: 'typescript' });
   const t1 = performance.now();
-  const full = await client.request('complete', { uri: 'file:///twin.ts', offset: text.length, mode: 'line', maxTokens: 8, temperature: 0 });
+  const full = await engine().request('complete', { uri: 'file:///twin.ts', offset: text.length, mode: 'line', maxTokens: 8, temperature: 0 });
   const fullMs = performance.now() - t1;
   console.log(`# cancelled after ${cancelledAfter.toFixed(0)} ms; uncancelled ${fullMs.toFixed(0)} ms (${full.rereadTokens} tokens re-read)`);
   assert.ok(cancelledAfter < fullMs / 2, `cancelled at ${cancelledAfter.toFixed(0)} ms vs ${fullMs.toFixed(0)} ms`);
   // and the engine is fine afterwards
-  const ok = await client.request('complete', { uri, offset: 20, mode: 'line', maxTokens: 4, temperature: 0 });
+  const ok = await engine().request('complete', { uri, offset: 20, mode: 'line', maxTokens: 4, temperature: 0 });
   assert.ok(ok.tokens >= 0);
-  await client.request('closeDocument', { uri });
-  await client.request('closeDocument', { uri: 'file:///twin.ts' });
+  await engine().request('closeDocument', { uri });
+  await engine().request('closeDocument', { uri: 'file:///twin.ts' });
 });

@@ -4,21 +4,13 @@
  * is refused; one computed while the user kept typing is not sent.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { EngineClient } from '../../engine/runtime/engineClient.ts';
+import { test } from 'node:test';
 import type { EngineConnection } from '../../extension/engineHost.ts';
 import { lineOffsets, outlineUnits, unitOffsets } from '../../extension/summarize/outlineUnits.ts';
 import { OutlineSync } from '../../extension/summarize/outlineSync.ts';
-import { realClient, tinyInit } from './helpers/realEngine.ts';
+import { realEngineForFile } from './helpers/realEngine.ts';
 
-let client: EngineClient;
-before(async () => {
-  client = realClient();
-  await client.request('init', tinyInit());
-});
-after(async () => {
-  await client.dispose();
-});
+const engine = realEngineForFile();
 
 const PY = Array.from({ length: 12 }, (_, i) => `def f${i}(x):\n    return x * ${i}\n`).join('\n');
 const ends = async (_uri: string, text: string) => {
@@ -30,13 +22,13 @@ const ends = async (_uri: string, text: string) => {
 function recording(answers: boolean[]): EngineConnection {
   return {
     request: (async (method: string, params: unknown, o?: unknown) => {
-      const r = await (client.request as (m: string, p: unknown, o?: unknown) => Promise<unknown>)(method, params, o);
+      const r = await (engine().request as (m: string, p: unknown, o?: unknown) => Promise<unknown>)(method, params, o);
       if (method === 'setOutline') answers.push((r as { accepted: boolean }).accepted);
       return r;
     }) as EngineConnection['request'],
-    on: client.on.bind(client) as EngineConnection['on'],
+    on: engine().on.bind(engine()) as EngineConnection['on'],
     alive: true,
-    dispose: () => client.dispose(),
+    dispose: () => engine().dispose(),
   };
 }
 
@@ -44,7 +36,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('the unit ends reach the engine after the quiet time, once per distinct outline', async () => {
   const uri = 'file:///outline.py';
-  await client.request('openDocument', { uri, text: PY, languageId: 'python' });
+  await engine().request('openDocument', { uri, text: PY, languageId: 'python' });
   const answers: boolean[] = [];
   const doc = { uri, version: 1, getText: () => PY };
   const sync = new OutlineSync({ engine: () => recording(answers), isOpen: () => true, unitEnds: ends, delayMs: 20 });
@@ -59,12 +51,12 @@ test('the unit ends reach the engine after the quiet time, once per distinct out
   await settle(300);
   assert.deepEqual(answers, [true, true], 'a fresh copy in the engine gets it again');
   sync.dispose();
-  await client.request('closeDocument', { uri });
+  await engine().request('closeDocument', { uri });
 });
 
 test('an outline of another text is refused, and one computed during an edit is not sent', async () => {
   const uri = 'file:///stale.py';
-  await client.request('openDocument', { uri, text: PY, languageId: 'python' });
+  await engine().request('openDocument', { uri, text: PY, languageId: 'python' });
   const answers: boolean[] = [];
   // the editor's text is longer than the engine's copy (an edit not yet sent)
   const longer = { uri, version: 1, getText: () => PY + '\n# more' };
@@ -83,5 +75,5 @@ test('an outline of another text is refused, and one computed during an edit is 
   assert.deepEqual(answers, [false], 'nothing sent for a text that changed meanwhile');
   sync.dispose();
   slow.dispose();
-  await client.request('closeDocument', { uri });
+  await engine().request('closeDocument', { uri });
 });

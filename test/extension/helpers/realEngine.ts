@@ -1,5 +1,6 @@
 /** The real engine worker (TypeScript entry, run through tsx) on the tiny parity model. */
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { EngineClient } from '../../../engine/runtime/engineClient.ts';
 import type { EngineInitOptions } from '../../../engine/runtime/protocol.ts';
 
@@ -14,4 +15,23 @@ export function tinyInit(over: Partial<EngineInitOptions> = {}): EngineInitOptio
 
 export function realClient(onExit?: (reason: string) => void, workerPath = WORKER_TS): EngineClient {
   return new EngineClient({ workerPath, onExit });
+}
+
+/**
+ * A real worker on the tiny model for the tests of one file: started and initialised before them,
+ * disposed after. Returns the getter of its client.
+ */
+export function realEngineForFile(over: Partial<EngineInitOptions> = {}): () => EngineClient {
+  let client: EngineClient | undefined;
+  before(async () => {
+    client = realClient();
+    await client.request('init', tinyInit(over));
+  });
+  after(async () => {
+    await client?.dispose();
+  });
+  return () => {
+    if (!client) throw new Error('the engine starts in before(): use it inside a test');
+    return client;
+  };
 }

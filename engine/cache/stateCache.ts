@@ -451,10 +451,10 @@ export class StateCache {
     // one background job per state: a walk that passed many (a summary, a long re-read) must not
     // keep a completion waiting for all of their encodings at once
     for (const p of passed) {
-      this.lane.run('background', async () => {
+      this.inBackground(() => {
         // an edit that overtook the request makes its states stale
         if (!doc.closed && this.changedSince(doc, version) >= p.pos) this.store.put(id, p.pos, p.state);
-      }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
+      });
     }
     if (o.live && !doc.closed && this.changedSince(doc, version) >= k) this.parkLive(doc, k, state, o.withLogits ? logits : undefined);
     return { state, logits, reread: k - from, from, carry: { pos: k, state, version } };
@@ -469,13 +469,13 @@ export class StateCache {
       // from there instead of the last grid point. Re-encoding it takes ~12 ms (fp16 at the
       // production shape), so it is a background job, not part of the request that moved the cursor
       doc.liveTrail.push(prev);
-      this.lane.run('background', async () => {
+      this.inBackground(() => {
         // gone meanwhile (trimmed from the trail, invalidated by an edit) or the live state again
         if (doc.closed || doc.livePos === prev || this.store.precisionAt(doc.id, prev) !== 'f32') return;
         const s = this.store.get(doc.id, prev)!;
         this.store.remove(doc.id, prev);
         this.store.put(doc.id, prev, s);
-      }).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
+      });
     }
     while (doc.liveTrail.length > LIVE_TRAIL) {
       const q = doc.liveTrail.shift()!;
@@ -484,6 +484,11 @@ export class StateCache {
     this.store.put(doc.id, k, state, 'f32');
     doc.livePos = k;
     doc.liveLogits = logits;
+  }
+
+  /** store work after a request, on the lane's background priority; a failure is reported like the scan's */
+  private inBackground(fn: () => void): void {
+    this.lane.run('background', async () => fn()).catch((e) => this.opts.onScanError?.(e instanceof Error ? e : new Error(String(e))));
   }
 
   placementFor(doc: CachedDocument): PlacementOptions {

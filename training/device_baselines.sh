@@ -7,13 +7,13 @@ export PYTHONUNBUFFERED=1
 START=$(date +%s)
 W=/tmp/mc
 mkdir -p $W/call1
-CORPUS=$PWD/.corpus
+source training/device_corpus.sh
 tar -C $W/call1 -xzf .device-out/call1-small/small.tgz || exit 1
 cd training
 log() { tee -a $OUT/log.txt; }
 if ! cmp -s $W/call1/train_meta.json $W/data/train_meta.json; then  # /tmp did not survive: rebuild the same rows
   VARIANTS=$(python3 -c "import json; print(json.load(open('$W/call1/train_meta.json'))['variants'])")
-  python3 data.py --corpus $CORPUS/train.jsonl.xz --tokenizer $W/call1/tokenizer.json --out $W/data --variants $VARIANTS 2>&1 | log || exit 1
+  python3 data.py --corpus $TRAIN --tokenizer $W/call1/tokenizer.json --out $W/data --variants $VARIANTS 2>&1 | log || exit 1
 fi
 python3 - "$W" <<'PY' | log
 import json, sys
@@ -26,17 +26,21 @@ echo "call2: transformer for $STEPS steps, at most ${SECS}s" | log
 python3 train.py --model transformer --data $W/data --out $W/transformer --log $OUT/transformer.csv \
   --total-steps $STEPS --budget-s $SECS --lr 1.5e-3 2>&1 | log
 cp $W/transformer/train_state.json $OUT/transformer_state.json
-python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer $W/call1/tokenizer.json --model transformer=$W/transformer \
-  --ngram-data $W/data --out $OUT/raw_baselines.json.xz --n 200 --batch 200 2>&1 | log
+python3 eval.py --heldout $HELDOUT --tokenizer $W/call1/tokenizer.json --model transformer=$W/transformer \
+  --ngram-data $W/data --out $OUT/raw_baselines.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
 echo "call2: done in $(( $(date +%s) - START ))s" | log
 if [ -f $W/mamba/model.safetensors ]; then  # still here when this call followed call 1 at once
-  python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer $W/call1/tokenizer.json --model mamba2-i8=$W/mamba:i8 \
-    --out $OUT/raw_mamba_i8.json.xz --n 200 --batch 200 2>&1 | log
+  MODELS="--model mamba2-i8=$W/mamba:i8"
+  [ -n "${EVAL_MAMBA:-}" ] && MODELS="--model mamba2=$W/mamba $MODELS"  # call 1 ran with SKIP_EVAL=1
+  python3 eval.py --heldout $HELDOUT --tokenizer $W/call1/tokenizer.json $MODELS \
+    --out $OUT/raw_mamba_i8.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
+elif [ -n "${EVAL_MAMBA:-}" ]; then
+  echo "call2: call 1's model is gone from $W/mamba (the machine was not warm): not evaluated" | log
 fi
 if [ -f ../models/mamba2-code-28m/weights.bin ] && [ -z "${SKIP_OLD:-}" ]; then
   # the bundled (previous) model on the same held-out samples, with its own tokenizer: the ship rule's comparison
   python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log
-  python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer ../models/mamba2-code-28m/tokenizer.json \
-    --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n 200 --batch 200 2>&1 | log
+  python3 eval.py --heldout $HELDOUT --tokenizer ../models/mamba2-code-28m/tokenizer.json \
+    --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
 fi
 echo "call2: all done in $(( $(date +%s) - START ))s" | log

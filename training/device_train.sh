@@ -1,5 +1,5 @@
 #!/bin/bash
-# Device call 1 (run with carry [".corpus"]): tokenizer, training rows, the Mamba-2 model trained
+# Device call 1 (run with carry [".corpus"]; after device_stash.sh when the corpus comes in parts): tokenizer, training rows, the Mamba-2 model trained
 # for what is left of the call's 10 minutes, its evaluation, and the checkpoint sent back in parts.
 #   $OUT/log.txt, $OUT/mamba.csv, $OUT/raw_mamba.json.xz, $OUT/small.tgz (tokenizer.json, config.json,
 #   train_state.json, train_meta.json), $OUT/model.safetensors.partNN (fp16 matrices, 15 MiB parts)
@@ -10,18 +10,25 @@ CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-100}   # evaluation, HF check and packing after training
 W=/tmp/mc
 mkdir -p $W
-CORPUS=$PWD/.corpus
+source training/device_corpus.sh
 cd training
 log() { tee -a $OUT/log.txt; }
-python3 tokenizer.py --corpus $CORPUS/train.jsonl.xz --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
-python3 data.py --corpus $CORPUS/train.jsonl.xz --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
+echo "call1: training text $(du -b $TRAIN | cut -f1) bytes of xz, held-out $HELDOUT" | log
+if [ -n "${TOKENIZER:-}" ]; then  # an existing tokenizer (the bundled one, say): the same ids as before
+  cp ../$TOKENIZER $W/tokenizer.json || exit 1
+else
+  python3 tokenizer.py --corpus $TRAIN --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
+fi
+python3 data.py --corpus $TRAIN --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
 DEADLINE=$((START + CALL_S - EVAL_S - 25))  # 25 s to save and pack the checkpoint
 echo "call1: $((DEADLINE - $(date +%s)))s left for compiling and training" | log
-python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv --deadline-unix $DEADLINE \
+python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv --deadline-unix $DEADLINE ${LR:+--lr $LR} \
   --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
 cp $W/tokenizer.json $W/mamba/ && cp $W/data/train_meta.json $W/mamba/
 tar -C $W/mamba -czf $OUT/small.tgz tokenizer.json config.json train_state.json train_meta.json
 python3 -c "from checkpoint_io import split_file; split_file('$W/mamba/model.safetensors', '$OUT', 'model.safetensors')"
-python3 eval.py --heldout $CORPUS/heldout.jsonl.xz --tokenizer $W/tokenizer.json --model mamba2=$W/mamba \
-  --out $OUT/raw_mamba.json.xz --n 200 --batch 200 2>&1 | log
+if [ -z "${SKIP_EVAL:-}" ]; then  # SKIP_EVAL=1: more of the call for training; device_baselines.sh evaluates it
+  python3 eval.py --heldout $HELDOUT --tokenizer $W/tokenizer.json --model mamba2=$W/mamba \
+    --out $OUT/raw_mamba.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
+fi
 echo "call1: done in $(( $(date +%s) - START ))s" | log

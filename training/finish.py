@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--skip-export", action="store_true")
     ap.add_argument("--previous", default=None,
                     help="eval.py output of the bundle being replaced (device_baselines.sh's old_bundle.json.xz): shown beside")
+    ap.add_argument("--corpus", default=os.path.join(ROOT, ".corpus"), help="the whole corpus (train + heldout), for the card's sources")
     ap.add_argument("--final", default=os.path.join(ROOT, ".device-out", "final"))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
@@ -47,7 +48,7 @@ def main():
     runs = args.runs
     os.makedirs(runs, exist_ok=True)
     shutil.copy(os.path.join(args.call1, "mamba.csv"), runs)
-    raws = [os.path.join(args.call1, "raw_mamba.json.xz")]
+    raws = [r for r in [os.path.join(args.call1, "raw_mamba.json.xz")] if os.path.exists(r)]  # or call 2 evaluated it
     training = {"mamba2": json.load(open(os.path.join(final, "train_state.json")))}
     if args.call2:
         shutil.copy(os.path.join(args.call2, "transformer.csv"), runs)
@@ -94,7 +95,7 @@ def main():
         cmd += ["--raw", r]
     subprocess.run(cmd, check=True)
     subprocess.run([sys.executable, os.path.join(HERE, "model_card.py"), "--model-dir", out, "--runs", runs,
-                    "--corpus", os.path.join(ROOT, ".corpus")], check=True)
+                    "--corpus", args.corpus], check=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+#!/bin/bash
+# Device call 0 (carry [".corpus-b"]), when the training text is larger than one call can carry
+# (64 MiB in all, ~35 MiB of it the working tree): leaves the carried parts in /tmp/mc/corpus, where
+# device_train.sh, run straight after on the still-warm machine, joins them to .corpus's part.
+# Meanwhile the bundled model is evaluated on the held-out samples (the ship rule's comparison),
+# so the baselines call need not: $OUT/log.txt, $OUT/old_bundle.json.xz.
+set -o pipefail
+export PYTHONUNBUFFERED=1
+START=$(date +%s)
+W=/tmp/mc
+mkdir -p $W/corpus
+cp .corpus-b/*.jsonl.xz $W/corpus/ || exit 1
+log() { tee -a $OUT/log.txt; }
+ls -l $W/corpus | log
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 | log
+cd training
+python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log
+python3 eval.py --heldout $W/corpus/heldout.jsonl.xz --tokenizer ../models/mamba2-code-28m/tokenizer.json \
+  --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
+echo "call0: done in $(( $(date +%s) - START ))s" | log

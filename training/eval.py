@@ -17,23 +17,20 @@ import json
 import lzma
 import math
 import os
-import random
 import time
-from collections import defaultdict
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from checkpoint_io import load_weights
-from data import SUFFIX_MAX_TOKENS, iter_documents
-from doc_units import doc_units
+from data import SUFFIX_MAX_TOKENS
+from eval_samples import build_samples, load_heldout
 from model import Mamba2LM, Mamba2Shape
 from ngram_baseline import NGramCompleter
 from tokenizer import EOT, FILE, FIM_MIDDLE, FIM_SUFFIX, SPECIAL_TOKENS, SUMMARY, strip_special_strings
 from transformer_baseline import TransformerLM, TransformerShape
 
-MAX_LINE_CHARS = 160
 DEV = "cuda" if torch.cuda.is_available() else "cpu"  # the CPU only for the smoke test
 
 
@@ -76,41 +73,6 @@ def load_model(ckpt):
 
 
 # ---------------------------------------------------------------- samples
-
-def pick_line(lines, rng):
-    """Index of a non-blank line of reasonable length after the first line, or None."""
-    cand = [i for i in range(1, len(lines)) if lines[i].strip() and len(lines[i]) <= MAX_LINE_CHARS]
-    return rng.choice(cand) if cand else None
-
-
-def build_samples(docs_by_lang, n, seed):
-    samples = {}
-    for lang, docs in sorted(docs_by_lang.items()):
-        rng = random.Random(f"{seed}:{lang}")
-        order = list(range(len(docs)))
-        rng.shuffle(order)
-        nextline, fim, summary = [], [], []
-        for round_ in range(3):  # more than one sample per document only when documents are few
-            for di in order:
-                text = docs[di]["text"]
-                lines = text.split("\n")
-                if len(nextline) < n:
-                    i = pick_line(lines, rng)
-                    if i is not None:
-                        nextline.append({"doc": di, "prefix": "\n".join(lines[:i]) + "\n", "ref": lines[i].rstrip()})
-                if len(fim) < n:
-                    i = pick_line(lines, rng)
-                    if i is not None:
-                        fim.append({"doc": di, "prefix": "\n".join(lines[:i]) + "\n", "suffix": "\n".join(lines[i + 1:]),
-                                    "ref": lines[i].rstrip()})
-                if len(summary) < n and round_ == 0:
-                    units = doc_units(text, lang)
-                    if units:
-                        u = rng.choice(units)
-                        summary.append({"doc": di, "code": u.code, "ref": u.summary})
-        samples[lang] = {"nextline": nextline, "fim": fim, "summary": summary}
-    return samples
-
 
 def prompts_for(task, samples, tok, max_prefix):
     enc = lambda s: tok.encode(s, add_special_tokens=False).ids  # noqa: E731
@@ -258,10 +220,7 @@ def main():
     eot_only = np.zeros(V, dtype=bool)
     eot_only[[EOT, FILE, FIM_SUFFIX, FIM_MIDDLE, SUMMARY]] = True
 
-    docs_by_lang = defaultdict(list)
-    for d in iter_documents(args.heldout):
-        docs_by_lang[d.get("lang", "?")].append(d)
-    docs_by_lang = {k: v for k, v in docs_by_lang.items() if len(v) >= args.min_docs}
+    docs_by_lang = load_heldout(args.heldout, args.min_docs)
     samples = build_samples(docs_by_lang, args.n, args.seed)
     prompts = {lang: {task: prompts_for(task, s[task], tok, args.max_prefix) for task in s} for lang, s in samples.items()}
     print(f"eval: {sum(len(v) for v in docs_by_lang.values())} held-out docs, languages "

@@ -88,6 +88,9 @@ def main():
         prev = json.load(open("/tmp/finish_prev.json"))["metrics"]
         extra["previous_bundle"] = {"metrics": next(iter(prev.values())),
                                     "note": "the bundle this one replaced, int8 as it was bundled, on the same samples"}
+    from copy_breakdown import breakdown
+
+    extra["copy_breakdown"] = breakdown(os.path.join(args.corpus, "heldout.jsonl.xz"), raws)
     with open("/tmp/finish_extra.json", "w") as f:
         json.dump(extra, f)
     cmd = [sys.executable, os.path.join(HERE, "metrics.py"), "--out", os.path.join(out, "eval.json"), "--extra", "/tmp/finish_extra.json"]

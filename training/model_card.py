@@ -135,7 +135,9 @@ def write_card(model_dir, ev, sources, plots):
         gpu = next((s["gpu"] for s in tr.values() if s.get("gpu")), "H100")
         gpu = gpu.replace("NVIDIA ", "").split(" ")[0] if gpu.startswith("NVIDIA") else gpu
         L.append(f"One {gpu} (device tool), bf16 autocast, torch.compile, AdamW (0.9, 0.95), weight decay 0.1 on matrices, "
-                 "batch 32 x 2048 tokens, warm-up 100 steps then cosine to 10%, gradient clip 1.0. The transformer baseline "
+                 "batch 32 x 2048 tokens, warm-up 100 steps then cosine to 10%, gradient clip 1.0"
+                 + (", peak learning rate " + ", ".join(f"{MODEL_LABEL.get(n, n).split(' (')[0]} {s['lr']:g}" for n, s in tr.items() if s.get("lr"))
+                    if any(s.get("lr") for s in tr.values()) else "") + ". The transformer baseline "
                  "(6 layers, width 512, SwiGLU 1408, RoPE, tied embeddings) saw the same rows in the same order for the same "
                  "number of steps, capped at the Mamba-2 run's training seconds.\n")
         if ev.get("data"):
@@ -149,7 +151,8 @@ def write_card(model_dir, ev, sources, plots):
                          "example per 2000 characters (`fim_extra`), each with its own hole: `<|file|>`, the lines before the "
                          "hole (a window of 200-3400 characters, from the file's start when the hole is near it), the <= 256-token "
                          "suffix window after it, and a middle of 1-3 lines (60/25/15%; 80% start at a line, 20% inside one). "
-                         "Each document in " + str(d.get("variants")) + " variants with different random choices.\n")
+                         + (f"Each document in {d.get('variants')} variants with different random choices.\n" if d.get("variants", 1) > 1
+                          else "Each document once.\n"))
     if "loss" in plots:
         L.append("![training loss](loss_curves.png)\n")
     L.append("## Evaluation (held-out packages)\n")
@@ -175,6 +178,19 @@ def write_card(model_dir, ev, sources, plots):
                                                    for b in ("transformer", "ngram"))]
             L.append(f"- {task}: Mamba-2 beats both in {len(wins)} of {len(langs)} languages ({', '.join(wins) or 'none'}).")
         L.append("")
+    copy = ev.get("copy_breakdown")
+    if copy:
+        shown = [n for n in ("mamba2", "transformer", "ngram") if n in names]
+        L.append("Where the gap is (`training/copy_breakdown.py`, all languages together): exact match by what the "
+                 "removed line needs. *Line in prompt*: the same line already stands in the prompt text (the prefix, and "
+                 "for FIM the suffix window; the models see the prefix's last 1024 tokens); *identifiers in prompt*: every "
+                 "identifier of the line does; *new identifier*: at least one does not.\n")
+        L.append("| task | the line needs | samples | " + " | ".join(MODEL_LABEL.get(n, n) for n in shown) + " |")
+        L.append("|---|---|---|" + "---|" * len(shown))
+        for task, cats in copy.items():
+            for cat, c in cats.items():
+                L.append(f"| {task} | {cat} | {c['samples']} | " + " | ".join(fmt(c["exact_match"].get(n), 1) for n in shown) + " |")
+        L.append("")
     prev = (ev.get("previous_bundle") or {}).get("metrics")
     if prev and "mamba2-i8" in m:
         L.append("Against the bundle this one replaced (both int8 as bundled, same samples; previous -> this):\n")
@@ -199,9 +215,12 @@ def write_card(model_dir, ev, sources, plots):
         L.append(f"| {split} | {lang} | {pkg} | {ver} | {lic} | {nf} | {nc:,} |")
     L.append("")
     L.append("## Reproduce\n")
-    L.append("Device call 1: `bash training/device_train.sh` (carry `.corpus`); call 2: `bash training/device_baselines.sh` "
-             "(carry `.corpus`, `.device-out/call1-small`); then `training/metrics.py`, `training/model_card.py` and "
-             "`training/export/export_bundle.py` on the CPU machine. Training logs: `training/runs/`.\n")
+    L.append("`training/corpus/build_corpus.py`, then `training/corpus/split_parts.py` when the corpus is larger than "
+             "one device call carries. Device call 0: `bash training/device_stash.sh` (carry `.corpus-b`: leaves the "
+             "second part on the machine and evaluates the bundle being replaced); call 1: `bash training/device_train.sh` "
+             "(carry `.corpus`); call 2: `bash training/device_baselines.sh` (carry `.device-out/call1-small`), chained on "
+             "the warm machine. Then `training/finish.py` on the CPU machine (metrics, export, this card). The "
+             "environment each call ran with is in its log under `training/runs/`.\n")
     with open(os.path.join(model_dir, "README.md"), "w") as f:
         f.write("\n".join(L))
 

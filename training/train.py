@@ -197,7 +197,7 @@ def main():
     if dev == "cuda":
         state["max_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
         state["gpu"] = torch.cuda.get_device_name()
-    state.update({"compile_s": compile_s, "params": n_params, "model": args.model, "micro": args.micro,
+    state.update({"compile_s": compile_s, "params": n_params, "model": args.model, "micro": args.micro, "lr": args.lr,
                   "tokens_per_s": state["tokens"] / max(state["train_seconds"], 1e-9)})
     save_checkpoint(model, args.out, state, config)
     print("train: done", json.dumps(state), flush=True)

@@ -241,52 +241,83 @@ export class CheckpointStore {
 
   /**
    * Evicts one checkpoint: from the least recently used document that has any; `protectDoc`/
-   * `protectPos` (the insertion in progress) is never the victim.
+   * `protectPos` (the insertion in progress) is never the victim. In this order:
+   *  1. a stashed (detached) state that is no skeleton point;
+   *  2. while a stash still holds skeleton points: a live state that is no skeleton point and lies
+   *     farther than nearRadius from where the user works. A stash's skeleton is what an undo needs
+   *     to find the file after the edit covered again: bench:edit's slowest mid-file completion
+   *     re-read 561 tokens because a stash holding only grid points had lost one while the states
+   *     of earlier cursor positions stayed;
+   *  3. a stashed skeleton point (the states near the cursor outlast a stale stash);
+   *  4. a live state, by the cost rule, skeleton points last.
+   * Stashes lose one state at a time, the cheapest by the same rule as live checkpoints: parking
+   * one state must not cost a whole stash, and thinning it evenly keeps its far end covered (the
+   * last state first, as before, left an undo with a hole of thousands of tokens at the end of
+   * the file once a completion's parked states had eaten the stash's tail: a 6 s completion).
    */
   private evictOne(protectDoc?: string, protectPos?: number): boolean {
-    const order = this.lruOrder();
-    // stashed (detached) states go first, least recently used document first, one state at a
-    // time from the oldest stash, the cheapest by the same rules as live checkpoints (gap cost, skeleton last): parking
-    // one state must not cost a whole stash, and thinning it evenly keeps its far end covered (the
-    // last state first, as before, left an undo with a hole of thousands of tokens at the end of
-    // the file once a completion's parked states had eaten the stash's tail: a 6 s completion)
-    for (const docId of order) {
-      const d = this.docs.get(docId)!;
-      if (d.stashes.length) {
-        const st = d.stashes[0];
-        const ps = [...st.states.keys()].sort((a, b) => a - b);
-        const cheapest = (eligible: (q: number) => boolean) => this.cheapestOf(d, ps, st.unchangedBefore, st.ids.length, undefined, eligible);
-        const q = ps.length > 1 ? cheapest((p) => !st.skeleton.has(p)) ?? cheapest(() => true) : undefined;
-        const s = q === undefined ? undefined : st.states.get(q);
-        if (q === undefined || !s) {
-          const bytes = st.bytes;
-          this.dropStash(d, st);
-          this.onEvict?.({ docId, position: -1, bytes });
-          return true;
-        }
-        st.states.delete(q);
-        st.bytes -= s.bytes;
-        d.bytes -= s.bytes;
-        this.used -= s.bytes;
-        this.onEvict?.({ docId, position: -1, bytes: s.bytes });
-        return true;
+    const order = this.lruOrder().map((id) => [id, this.docs.get(id)!] as const);
+    if (this.evictStashed(order, (st, q) => !st.skeleton.has(q))) return true;
+    const stashedSkeleton = order.some(([, d]) => d.stashes.some((st) => st.skeleton.size > 0));
+    if (stashedSkeleton) {
+      for (const [docId, d] of order) {
+        const far = (q: number) => !d.isSkeleton?.(q) && d.hot.every((h) => Math.abs(h - q) > this.nearRadius);
+        const q = this.cheapestOf(d, d.positions, 0, this.endOf(d), docId === protectDoc ? protectPos : undefined, far);
+        if (q !== undefined) return this.evictLive(docId, q);
       }
     }
-    for (const docId of order) {
-      const d = this.docs.get(docId)!;
+    if (this.evictStashed(order, () => true)) return true;
+    for (const [docId, d] of order) {
       const q = this.cheapestIn(d, docId === protectDoc ? protectPos : undefined);
-      if (q === undefined) continue;
-      const bytes = d.states.get(q)!.bytes;
-      this.remove(docId, q);
-      this.onEvict?.({ docId, position: q, bytes });
+      if (q !== undefined) return this.evictLive(docId, q);
+    }
+    // only stashed states at the positions of pinned live ones are left: the stash goes whole
+    for (const [docId, d] of order) {
+      const st = d.stashes[0];
+      if (!st) continue;
+      const bytes = st.bytes;
+      this.dropStash(d, st);
+      this.onEvict?.({ docId, position: -1, bytes });
       return true;
     }
     return false;
   }
 
+  /** evicts the cheapest eligible state of the oldest stash that has one; a stash left empty goes */
+  private evictStashed(order: readonly (readonly [string, DocumentCheckpoints])[], eligible: (st: Stash, q: number) => boolean): boolean {
+    for (const [docId, d] of order) {
+      for (const st of d.stashes) {
+        const ps = [...st.states.keys()].sort((a, b) => a - b);
+        const q = this.cheapestOf(d, ps, st.unchangedBefore, st.ids.length, undefined, (p) => eligible(st, p));
+        const s = q === undefined ? undefined : st.states.get(q);
+        if (q === undefined || !s) continue;
+        st.states.delete(q);
+        st.skeleton.delete(q);
+        st.bytes -= s.bytes;
+        d.bytes -= s.bytes;
+        this.used -= s.bytes;
+        if (!st.states.size) this.dropStash(d, st);
+        this.onEvict?.({ docId, position: -1, bytes: s.bytes });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private evictLive(docId: string, q: number): boolean {
+    const bytes = this.docs.get(docId)!.states.get(q)!.bytes;
+    this.remove(docId, q);
+    this.onEvict?.({ docId, position: q, bytes });
+    return true;
+  }
+
+  private endOf(d: DocumentCheckpoints): number {
+    return Math.max(d.length, (d.positions.at(-1) ?? 0) + 1);
+  }
+
   private cheapestIn(d: DocumentCheckpoints, protect?: number): number | undefined {
     const sk = d.isSkeleton;
-    const end = Math.max(d.length, (d.positions.at(-1) ?? 0) + 1);
+    const end = this.endOf(d);
     return (sk ? this.cheapestOf(d, d.positions, 0, end, protect, (q) => !sk(q)) : undefined) ?? this.cheapestOf(d, d.positions, 0, end, protect, () => true);
   }
 

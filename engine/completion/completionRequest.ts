@@ -166,7 +166,7 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     const lineStart = text.lastIndexOf('\n', cursor - 1) + 1;
     const linePrefix = text.slice(lineStart, cursor);
     const stop = new StopRules({ mode, linePrefix, suffix });
-    const noLineBreakFirst = mode === 'single-line' && lineIsUnfinished(linePrefix) ? lineBreakTokens(tokenizer) : undefined;
+    const noLineBreakFirst = mode === 'single-line' && lineIsUnfinished(linePrefix) ? [...lineBreakTokens(tokenizer), ...special] : undefined;
     const constraint = new HealingConstraint(tokenizer, healed.remainder, special);
     const sampler = new Sampler(req.temperature ?? 0, req.seed);
     const decoder = new TextDecoder('utf-8');

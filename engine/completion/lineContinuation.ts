@@ -1,7 +1,9 @@
 /**
  * A single-line completion after an unfinished line (`x = `, `foo(a, `, `return `) must put
- * something on that line. When the model would rather break the line there, the user gets no
- * suggestion at all, so on such a line the first visible token may not be a line break: the
+ * something on that line. When the model would rather break the line there, or end the file there
+ * (it does at the end of a file that ends in broken lines: the real editor test's
+ * `export const padding = ` after two unfinished lines), the user gets no suggestion at all, so on
+ * such a line the first visible token may be neither a line break nor a special token: the
  * decoder takes the model's best guess of the line's continuation instead.
  */
 import type { TextTokenizer } from '../cache/textTokenizer.ts';

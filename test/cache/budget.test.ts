@@ -199,3 +199,25 @@ test('the sparse grid (multiples of the base spacing) goes only when nothing els
     assert.equal(store.doc('a')!.positions.length, 5);
   }
 });
+
+test("a stash's skeleton points outlast live states far from the cursor, not the states near it", () => {
+  const store = new CheckpointStore(13 * F16_BYTES, 'f16');
+  store.nearRadius = 20;
+  const rec = store.touch('a');
+  rec.length = 1000;
+  rec.isSkeleton = (q) => q % 100 === 0;
+  for (let q = 100; q <= 1000; q += 100) store.put('a', q, state(q));
+  for (const q of [110, 120, 130]) store.put('a', q, state(q)); // left by an earlier cursor position
+  const ids = Int32Array.from({ length: 1000 }, (_, i) => i);
+  assert.equal(store.invalidateAfter('a', 505, ids), 5, 'the skeleton points 600..1000 stashed');
+  rec.hot = [505];
+  store.put('a', 506, state(1)); // the budget is full: the completion's states near the edit need room
+  store.put('a', 507, state(1));
+  assert.deepEqual(store.doc('a')!.positions, [100, 130, 200, 300, 400, 500, 506, 507], 'two states of the earlier cursor went');
+  store.put('a', 508, state(1));
+  store.put('a', 509, state(1)); // nothing far from the cursor is left but skeleton points
+  assert.deepEqual(store.doc('a')!.positions, [100, 200, 300, 400, 500, 506, 507, 508, 509], 'the states near the cursor stay');
+  assert.ok(store.bytesUsed <= store.budgetBytes);
+  for (const q of [506, 507, 508, 509]) store.remove('a', q); // (the edit undone: its states are stale)
+  assert.equal(store.restoreStashed('a', ids, 505), 4, 'an undo gets back all but the one stashed skeleton point that made room');
+});

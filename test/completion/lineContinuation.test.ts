@@ -5,6 +5,7 @@ import { requestCompletion } from '../../engine/completion/completionRequest.ts'
 import { lineBreakTokens, lineIsUnfinished } from '../../engine/completion/lineContinuation.ts';
 import { tinyTokenizer, SAMPLE_CODE } from '../cache/helpers/tinyTokenizer.ts';
 import { tinyModel } from '../cache/helpers/tinyModel.ts';
+import type { Backend } from '../../engine/backends/backend.ts';
 
 const tok = tinyTokenizer();
 
@@ -57,6 +58,39 @@ test('after a finished line, a line break from the model is left alone: nothing 
     const free = await requestCompletion(cache, { docId: 'a', cursor: text.length, mode: 'multi-line', maxTokens: 1, fim: false, healing: false }).result;
     const line = await requestCompletion(cache, { docId: 'a', cursor: text.length, mode: 'single-line', maxTokens: 4, fim: false, healing: false }).result;
     assert.equal(line.tokens[0], free.tokens[0], `seed ${seed}: same first token with and without the single-line rules`);
+    cache.dispose();
+  }
+});
+
+test('after an unfinished line, a model that would end the text at once still puts something on the line', async () => {
+  // a real tiny model whose end-of-text logit is raised far above the rest: it ends every text
+  // at once unless the decoder bans that token (the bundled model did, at the end of a file whose
+  // last lines were unfinished)
+  const eot = tok.specialId('<|endoftext|>')!;
+  const boost = (l: Float32Array) => { const c = l.slice(); c[eot] += 1000; return c; };
+  for (const [ending, unfinished] of [['let answer = ', true], ['call(a, ', true], ['let answer = 42;', false]] as const) {
+    const model = tinyModel(tok.vocabSize, 3);
+    const inner = model.backend;
+    const backend: Backend = {
+      name: 'eot-raised',
+      prefill: async (t, s, o) => { const r = await inner.prefill(t, s, o); return { ...r, logits: boost(r.logits) }; },
+      step: async (id, s) => { const r = await inner.step(id, s); return { ...r, logits: boost(r.logits) }; },
+      dispose: () => inner.dispose(),
+    };
+    const cache = new StateCache({ backend, tokenizer: tok, shape: inner.shape, warmup: false, precision: 'f32' });
+    const text = `${SAMPLE_CODE}\n${ending}`;
+    cache.open('a', text);
+    const free = await requestCompletion(cache, { docId: 'a', cursor: text.length, mode: 'multi-line', maxTokens: 4, fim: false, healing: false }).result;
+    assert.equal(free.generatedTokens, 0, `${ending}: without the single-line rules the model ends at once`);
+    assert.equal(free.stopReason, 'end-of-text');
+    const line = await requestCompletion(cache, { docId: 'a', cursor: text.length, mode: 'single-line', maxTokens: 4, fim: false, healing: false }).result;
+    if (unfinished) {
+      assert.equal(line.generatedTokens, 1, `${ending}: one token of the line's continuation, then the model's own end`);
+      assert.ok(!lineBreakTokens(tok).includes(line.tokens[0]) && line.tokens[0] !== eot);
+      assert.ok(line.text.length > 0, `${ending}: something to show (${JSON.stringify(line.text)})`);
+    } else {
+      assert.equal(line.generatedTokens, 0, `${ending}: a finished line may end the text`);
+    }
     cache.dispose();
   }
 });

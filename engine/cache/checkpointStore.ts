@@ -27,7 +27,8 @@ export interface DocumentCheckpoints {
   length: number;
   /**
    * checkpoints an edit invalidated, kept aside (their bytes still counted) in case a later edit
-   * restores the tokens they were computed for (undo, backspace); evicted before anything else
+   * restores the tokens they were computed for (undo, backspace); evicted first, their skeleton
+   * points only after the live states far from the cursor (see evictOne)
    */
   stashes: Stash[];
   /**

@@ -10,11 +10,11 @@ references in the raw files; eval.py's defaults (--n from the raw files, seed 0)
 """
 import argparse
 import json
-import lzma
 import re
 from collections import Counter, defaultdict
 
 from eval_samples import build_samples, load_heldout
+from metrics import load_raws
 
 IDENT = re.compile(r"[A-Za-z_]\w{2,}")
 CATEGORIES = ("line in prompt", "identifiers in prompt", "new identifier", "no identifier")
@@ -31,12 +31,8 @@ def category(ref, prompt_text):
 
 
 def breakdown(heldout, raw_paths, seed=0, min_docs=20):
-    models, ref_samples = {}, None
-    for p in raw_paths:
-        with lzma.open(p, "rt") as f:
-            raw = json.load(f)
-        models.update(raw["models"])
-        ref_samples = raw["samples"]
+    raw = load_raws(raw_paths)
+    models, ref_samples = raw["models"], raw["samples"]
     n = max(len(s["nextline"]) for s in ref_samples.values())
     samples = build_samples(load_heldout(heldout, min_docs), n, seed)
     out = {}
@@ -50,7 +46,7 @@ def breakdown(heldout, raw_paths, seed=0, min_docs=20):
                 c = counts[category(x["ref"], prompt)]
                 c["samples"] += 1
                 for name, per_lang in models.items():
-                    c[name] += per_lang[lang][task][i].rstrip() == x["ref"].rstrip()
+                    c[name] += per_lang[lang][task][i] == x["ref"]  # metrics.py's exact match
         out[task] = {cat: {"samples": counts[cat]["samples"],
                            "exact_match": {m: round(100 * counts[cat][m] / max(counts[cat]["samples"], 1), 1) for m in models}}
                      for cat in CATEGORIES if counts[cat]["samples"]}

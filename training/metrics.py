@@ -95,25 +95,31 @@ def score(raw):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--raw", action="append", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--extra", default=None, help="JSON merged into eval.json (training runs, sizes)")
-    args = ap.parse_args()
+def load_raws(paths):
+    """eval.py outputs merged into one (their models side by side); they must share their samples."""
     raw = None
-    for path in args.raw:
+    for path in paths:
         with lzma.open(path, "rt") as f:
             r = json.load(f)
         if raw is None:
             raw = r
             continue
         if r["samples"] != raw["samples"]:
-            raise SystemExit(f"{path}: its held-out samples differ from {args.raw[0]}'s; run eval.py with the same corpus and seed")
+            raise SystemExit(f"{path}: its held-out samples differ from {paths[0]}'s; run eval.py with the same corpus and seed")
         raw["models"].update(r["models"])
         raw["seconds"].update(r["seconds"])
         if r.get("hf_check"):
             raw.setdefault("hf_check", {}).update(r["hf_check"])
+    return raw
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--raw", action="append", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--extra", default=None, help="JSON merged into eval.json (training runs, sizes)")
+    args = ap.parse_args()
+    raw = load_raws(args.raw)
     result = {"metrics": score(raw), "heldout_documents": raw["languages"], "eval_seconds": raw["seconds"],
               "hf_check": raw.get("hf_check")}
     if args.extra:

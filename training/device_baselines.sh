@@ -38,9 +38,6 @@ elif [ -n "${EVAL_MAMBA:-}" ]; then
   echo "call2: call 1's model is gone from $W/mamba (the machine was not warm): not evaluated" | log
 fi
 if [ -f ../models/mamba2-code-28m/weights.bin ] && [ -z "${SKIP_OLD:-}" ]; then
-  # the bundled (previous) model on the same held-out samples, with its own tokenizer: the ship rule's comparison
-  python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log
-  python3 eval.py --heldout $HELDOUT --tokenizer ../models/mamba2-code-28m/tokenizer.json \
-    --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
+  source device_previous_bundle.sh $HELDOUT
 fi
 echo "call2: all done in $(( $(date +%s) - START ))s" | log

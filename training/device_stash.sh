@@ -14,7 +14,5 @@ log() { tee -a $OUT/log.txt; }
 ls -l $W/corpus | log
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 | log
 cd training
-python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log
-python3 eval.py --heldout $W/corpus/heldout.jsonl.xz --tokenizer ../models/mamba2-code-28m/tokenizer.json \
-  --model mamba2-bundled=$W/old --out $OUT/old_bundle.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
+source device_previous_bundle.sh $W/corpus/heldout.jsonl.xz
 echo "call0: done in $(( $(date +%s) - START ))s" | log

@@ -14,5 +14,5 @@ log() { tee -a $OUT/log.txt; }
 ls -l $W/corpus | log
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 | log
 cd training
-source device_previous_bundle.sh $W/corpus/heldout.jsonl.xz
+[ -z "${SKIP_OLD:-}" ] && source device_previous_bundle.sh $W/corpus/heldout.jsonl.xz  # SKIP_OLD=1: its figures are at hand
 echo "call0: done in $(( $(date +%s) - START ))s" | log

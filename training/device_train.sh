@@ -3,6 +3,9 @@
 # for what is left of the call's 10 minutes, its evaluation, and the checkpoint sent back in parts.
 #   $OUT/log.txt, $OUT/mamba.csv, $OUT/raw_mamba.json.xz, $OUT/small.tgz (tokenizer.json, config.json,
 #   train_state.json, train_meta.json), $OUT/model.safetensors.partNN (fp16 matrices, 15 MiB parts)
+# TOTAL_STEPS=N: the schedule runs over N steps, not over this call's time, and the run's fp32 weights
+# and optimizer moments stay in $W/warm.pt; the same command on the still-warm machine goes on from
+# there with the same rows (one run in several calls). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
 set -o pipefail
 export PYTHONUNBUFFERED=1
 START=$(date +%s)
@@ -19,16 +22,23 @@ if [ -n "${TOKENIZER:-}" ]; then  # an existing tokenizer (the bundled one, say)
 else
   python3 tokenizer.py --corpus $TRAIN --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
 fi
-python3 data.py --corpus $TRAIN --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
+if [ -n "${TOTAL_STEPS:-}" ] && [ -f $W/warm.pt ] && [ -f $W/data/train_meta.json ]; then
+  echo "call1: going on from $W/warm.pt with the rows in $W/data" | log
+  SCHEDULE="--total-steps $TOTAL_STEPS --warm-state $W/warm.pt"
+else
+  rm -f $W/warm.pt
+  python3 data.py --corpus $TRAIN --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
+  SCHEDULE="${TOTAL_STEPS:+--total-steps $TOTAL_STEPS --warm-state $W/warm.pt}"
+fi
 DEADLINE=$((START + CALL_S - EVAL_S - 25))  # 25 s to save and pack the checkpoint
 echo "call1: $((DEADLINE - $(date +%s)))s left for compiling and training" | log
-python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv --deadline-unix $DEADLINE ${LR:+--lr $LR} \
-  --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
+python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv ${SCHEDULE:---deadline-unix $DEADLINE} \
+  ${LR:+--lr $LR} ${MAMBA_SHAPE:+--mamba-shape "$MAMBA_SHAPE"} --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
 cp $W/tokenizer.json $W/mamba/ && cp $W/data/train_meta.json $W/mamba/
 tar -C $W/mamba -czf $OUT/small.tgz tokenizer.json config.json train_state.json train_meta.json
 python3 -c "from checkpoint_io import split_file; split_file('$W/mamba/model.safetensors', '$OUT', 'model.safetensors')"
 if [ -z "${SKIP_EVAL:-}" ]; then  # SKIP_EVAL=1: more of the call for training; device_baselines.sh evaluates it
-  python3 eval.py --heldout $HELDOUT --tokenizer $W/tokenizer.json --model mamba2=$W/mamba \
+  python3 eval.py --heldout $HELDOUT --tokenizer $W/tokenizer.json --model mamba2=$W/mamba ${EVAL_I8:+--model mamba2-i8=$W/mamba:i8} \
     --out $OUT/raw_mamba.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
 fi
 echo "call1: done in $(( $(date +%s) - START ))s" | log

@@ -29,6 +29,7 @@ def main():
     ap.add_argument("--skip-export", action="store_true")
     ap.add_argument("--previous", default=None,
                     help="eval.py output of the bundle being replaced (device_baselines.sh's old_bundle.json.xz): shown beside")
+    ap.add_argument("--previous-model", default=None, help="the model of --previous to show (default: its first)")
     ap.add_argument("--corpus", default=os.path.join(ROOT, ".corpus"), help="the whole corpus (train + heldout), for the card's sources")
     ap.add_argument("--final", default=os.path.join(ROOT, ".device-out", "final"))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
@@ -86,7 +87,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(HERE, "metrics.py"), "--raw", args.previous, "--out", "/tmp/finish_prev.json"],
                        check=True, stdout=subprocess.DEVNULL)
         prev = json.load(open("/tmp/finish_prev.json"))["metrics"]
-        extra["previous_bundle"] = {"metrics": next(iter(prev.values())),
+        extra["previous_bundle"] = {"metrics": prev[args.previous_model] if args.previous_model else next(iter(prev.values())),
                                     "note": "the bundle this one replaced, int8 as it was bundled, on the same samples"}
     from copy_breakdown import breakdown
 

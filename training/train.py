@@ -9,7 +9,8 @@ ends its decay on time whatever the throughput, and a baseline given the same st
 seconds) sees the same rows in the same order. Compile time is not counted as training time.
 Each device call is at most 10 minutes: --call-s stops a run early (with a checkpoint) so the
 next call can resume; the optimizer's moments are not kept (see checkpoint_io.py) and restart
-under a short warm-up.
+under a short warm-up. Between two calls on the same warm machine, --warm-state keeps fp32 weights
+and the moments in a local file instead, so the second call goes on as if the run had not stopped.
 """
 import argparse
 import csv
@@ -28,9 +29,9 @@ from model import Mamba2LM, Mamba2Shape, count_parameters
 from transformer_baseline import TransformerLM, TransformerShape
 
 
-def build_model(kind, vocab_size):
+def build_model(kind, vocab_size, mamba_fields=None):
     if kind == "mamba":
-        shape = Mamba2Shape(vocab_size=vocab_size)
+        shape = Mamba2Shape(vocab_size=vocab_size, **(mamba_fields or {}))
         return Mamba2LM(shape), shape.hf_config()
     shape = TransformerShape(vocab_size=vocab_size)
     return TransformerLM(shape), {"model": "transformer", **shape.to_dict()}
@@ -90,6 +91,10 @@ def main():
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="a tiny shape for a CPU smoke test")
+    ap.add_argument("--mamba-shape", default="", help='Mamba2Shape fields as JSON, e.g. \'{"state_size": 128}\'')
+    ap.add_argument("--warm-state", default=None,
+                    help="a local file: loaded (weights in fp32, optimizer moments, state) when it exists, "
+                         "written at the end; for chained calls on one warm machine")
     args = ap.parse_args()
     assert args.total_steps or args.budget_s or args.deadline_unix, "give --total-steps, --budget-s or --deadline-unix"
 
@@ -106,7 +111,7 @@ def main():
             shape = TransformerShape(vocab_size=args.vocab, hidden_size=64, num_hidden_layers=2, num_heads=4, mlp_size=128)
             model, config = TransformerLM(shape), {"model": "transformer", **shape.to_dict()}
     else:
-        model, config = build_model(args.model, args.vocab)
+        model, config = build_model(args.model, args.vocab, json.loads(args.mamba_shape) if args.mamba_shape else None)
     state = {"step": 0, "train_seconds": 0.0, "tokens": 0, "warmup_from": 0}
     if args.resume:
         state = load_weights(model, args.resume)
@@ -118,6 +123,12 @@ def main():
     order = RowOrder(meta["rows"], args.seed)
     fused = {"fused": True} if dev == "cuda" else {}
     opt = torch.optim.AdamW(param_groups(model, args.wd), lr=args.lr, betas=(0.9, 0.95), eps=1e-8, **fused)
+    if args.warm_state and os.path.exists(args.warm_state):
+        warm = torch.load(args.warm_state, map_location=dev)
+        model.load_state_dict(warm["model"])
+        opt.load_state_dict(warm["opt"])
+        state = warm["state"]
+        print(f"train: went on from {args.warm_state} at step {state['step']}", flush=True)
 
     def loss_of(x, y):
         with torch.autocast(dev, dtype=torch.bfloat16, enabled=(dev == "cuda")):
@@ -200,6 +211,8 @@ def main():
     state.update({"compile_s": compile_s, "params": n_params, "model": args.model, "micro": args.micro, "lr": args.lr,
                   "tokens_per_s": state["tokens"] / max(state["train_seconds"], 1e-9)})
     save_checkpoint(model, args.out, state, config)
+    if args.warm_state:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, args.warm_state)
     print("train: done", json.dumps(state), flush=True)
 
 

@@ -25,7 +25,6 @@ import os
 import random
 import time
 import traceback
-from collections import defaultdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -43,6 +42,9 @@ CONFIGS = {
     # 4 heads (same state size, +8% parameters), or twice the state
     "mamba_g4_lr3e-3": ("mamba", {"n_groups": 4}, 3e-3),
     "mamba_n128_lr3e-3": ("mamba", {"state_size": 128}, 3e-3),
+    # after d_state 128 shipped: twice its state again, or its state in 32 heads of 32 (more decay rates)
+    "mamba_n256_lr3e-3": ("mamba", {"state_size": 256}, 3e-3),
+    "mamba_n128_h32_lr3e-3": ("mamba", {"state_size": 128, "head_dim": 32}, 3e-3),
 }
 
 
@@ -117,6 +119,7 @@ def main():
     from tokenizers import Tokenizer
 
     import eval as ev
+    from eval_samples import load_heldout
     from data import load_rows
     from model import Mamba2LM, Mamba2Shape, count_parameters
     from tokenizer import SPECIAL_TOKENS
@@ -134,10 +137,7 @@ def main():
     ctok = CachedTokenizer(tok)
     V = tok.get_vocab_size()
     byte_len = [0 if i < len(SPECIAL_TOKENS) else len(tok.id_to_token(i)) for i in range(V)]
-    docs_by_lang = defaultdict(list)
-    for d in ev.iter_documents(args.heldout):
-        docs_by_lang[d.get("lang", "?")].append(d)
-    docs_by_lang = {k: v for k, v in sorted(docs_by_lang.items()) if len(v) >= 20}
+    docs_by_lang = dict(sorted(load_heldout(args.heldout, 20).items()))
     fim = {lang: fim_rows(docs, tok, args.fim_tokens, lang) for lang, docs in docs_by_lang.items()}
     print("sweep: held-out FIM rows " + ", ".join(f"{k} {r.shape[0]} ({int(m.sum())} middle tokens)"
                                                    for k, (r, m) in fim.items()) + f" at {time.time() - t_start:.0f}s", flush=True)

@@ -208,6 +208,9 @@ def main():
     if dev == "cuda":
         state["max_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 1)
         state["gpu"] = torch.cuda.get_device_name()
+    if args.warm_state and "calls" in state:  # went on from an earlier call: its compile counts too
+        compile_s = (compile_s or 0) + state["compile_s"]
+    state["calls"] = state.get("calls", 0) + 1
     state.update({"compile_s": compile_s, "params": n_params, "model": args.model, "micro": args.micro, "lr": args.lr,
                   "tokens_per_s": state["tokens"] / max(state["train_seconds"], 1e-9)})
     save_checkpoint(model, args.out, state, config)

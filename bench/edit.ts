@@ -4,7 +4,7 @@
  * start on every edit (what llama.cpp does with a recurrent model).
  *
  *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
- *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 256]
+ *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 512]
  *                      [-- --skeleton-share 0.75] [-- --precision f16|f32|i8] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
  *
@@ -53,7 +53,7 @@ const jumpRuns = Number(flag('--jump-runs', String(runs)));
 const threads = Number(flag('--threads', '2'));
 /** the own kernels' threads: 2 (a helper thread) is what the engine runs with 2+ threads allowed */
 const kernelThreads = Number(flag('--kernel-threads', threads >= 2 ? '2' : '1')) === 2 ? 2 : 1;
-const budgetMb = Number(flag('--budget-mb', '256'));
+const budgetMb = Number(flag('--budget-mb', '512'));
 const precision = flag('--precision', 'f16') as StatePrecision;
 /** the extension's default (mambaComplete.suffixWindowTokens): 0 = the prefix alone, see bench:suffix */
 const suffixTokens = Number(flag('--suffix-tokens', '0'));

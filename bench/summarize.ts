@@ -8,7 +8,7 @@
  * engine before outline-aware checkpoints). Set beside what the decoding alone costs at this
  * machine's decode rate, which is what a warm file should cost.
  *
- *   npm run bench:summarize [-- --file PATH] [-- --budget-mb 256] [-- --json]
+ *   npm run bench:summarize [-- --file PATH] [-- --budget-mb 512] [-- --json]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { sessionDecodeRate } from './decodeRate.ts';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const modelDir = argFlag(args, '--model', 'models/mamba2-code-28m');
-const budgetMb = Number(argFlag(args, '--budget-mb', '256'));
+const budgetMb = Number(argFlag(args, '--budget-mb', '512'));
 const file = argFlag(args, '--file', ['test/e2e/workspace/_pydecimal.py', '/usr/lib/python3.11/_pydecimal.py'].find((f) => existsSync(f)) ?? '');
 const WORKER = fileURLToPath(new URL('../engine/runtime/nodeWorkerMain.ts', import.meta.url));
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;

@@ -40,7 +40,7 @@ export const DEFAULT_SETTINGS: Settings = {
   temperature: 0,
   backend: 'auto',
   threads: 0,
-  memoryBudgetMB: 256,
+  memoryBudgetMB: 512,
   checkpointSpacing: 64,
   suffixWindowTokens: 0,
   modelPath: BUNDLED_MODEL_PATH,

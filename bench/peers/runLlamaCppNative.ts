@@ -6,7 +6,7 @@
  *
  * Prints one row with the speeds, then (--edit default,budget) one row per editing configuration:
  *   default  node-llama-cpp's own context checkpoints (every 8,192 tokens, at most 32)
- *   budget   checkpoints spread over the document under the engine's cache budget (256 MB)
+ *   budget   checkpoints spread over the document under the engine's cache budget (512 MB)
  * In both the document is read once first, and every completion takes a checkpoint at the end of
  * its prompt, as llama-server does. An edit before the end rolls the sequence back to the last
  * checkpoint before the first changed token and re-reads from there; the checkpoints after it
@@ -28,7 +28,7 @@ const runs = Number(argFlag(args, '--runs', '5'));
 const jumpRuns = Number(argFlag(args, '--jump-runs', String(runs)));
 const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
 const tokenizerPath = argFlag(args, '--tokenizer', 'models/mamba2-code-28m/tokenizer.json');
-const budgetMb = Number(argFlag(args, '--budget-mb', '256'));
+const budgetMb = Number(argFlag(args, '--budget-mb', '512'));
 const stateBytes = Number(argFlag(args, '--state-bytes', String(3_244_032)));
 const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
 const label = argFlag(args, '--label', 'llama.cpp native');

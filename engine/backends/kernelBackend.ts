@@ -29,6 +29,12 @@ export type KernelPrecision = 'f32' | 'i8';
 /** tokens per prefill block (the kernels' scratch holds this many) */
 export const PREFILL_BLOCK = 16;
 
+/** mamba2Step.c's BLOCK_CAP: its mamba2_block returns without touching the state for a longer block */
+export const KERNEL_BLOCK_CAP = 64;
+if (PREFILL_BLOCK > KERNEL_BLOCK_CAP) {
+  throw new Error(`PREFILL_BLOCK ${PREFILL_BLOCK} exceeds the kernels' BLOCK_CAP ${KERNEL_BLOCK_CAP} (engine/kernels/src/mamba2Step.c)`);
+}
+
 export interface KernelBackendOptions {
   /** 'i8' (default): int8 matrices, ~4x less memory traffic; 'f32': exact fp32 */
   precision?: KernelPrecision;

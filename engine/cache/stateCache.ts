@@ -22,7 +22,9 @@ import type { StatePrecision } from './stateCodec.ts';
 import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
 import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
 
-export const DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024;
+// 512 MB: about 165 fp16 states of the bundled model (3.09 MiB each, d_state 128), one per 384
+// tokens of a 43k-token file (bench/results/edit.md)
+export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
 export const SKELETON_SHARE = 0.75;
 /** earlier cursor states kept besides the live one */
 const LIVE_TRAIL = 4;
@@ -31,7 +33,7 @@ export interface StateCacheOptions {
   backend: Backend;
   tokenizer: TextTokenizer;
   shape: ModelShape;
-  /** bytes for all parked states of all documents (default 256 MB) */
+  /** bytes for all parked states of all documents (default 512 MB) */
   budgetBytes?: number;
   /** storage of parked checkpoints (default f16; the live cursor state is always f32) */
   precision?: StatePrecision;

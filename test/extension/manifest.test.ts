@@ -19,7 +19,7 @@ test('every setting is declared with a description, and its declared default is 
   const readKeys: string[] = [];
   readSettings((key) => void readKeys.push(key));
   assert.deepEqual(readKeys.sort(), Object.keys(declared).sort(), 'the code reads exactly the declared settings');
-  assert.equal(props[`${SECTION}.memoryBudgetMB`].default, 256);
+  assert.equal(props[`${SECTION}.memoryBudgetMB`].default, 512);
 });
 
 test('every command the code uses is declared with a title', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KernelBackend, type KernelPrecision } from '../../engine/backends/kernelBackend.ts';
+import { KERNEL_BLOCK_CAP, KernelBackend, PREFILL_BLOCK, type KernelPrecision } from '../../engine/backends/kernelBackend.ts';
 import { Weights, parseWeightsIndex } from '../../engine/bundle/weightsFile.ts';
 import { parseMamba2Config } from '../../engine/model/config.ts';
 import { cloneState, emptyState, type RecurrentState } from '../../engine/model/recurrentState.ts';
@@ -294,4 +294,11 @@ test('a background prefill stops after a block when yieldWhen says so, with the 
   } finally {
     await backend.dispose();
   }
+});
+
+test('the host prefill block fits the C kernels\' BLOCK_CAP (a longer block would leave the state untouched)', () => {
+  const source = readFileSync(new URL('../../engine/kernels/src/mamba2Step.c', import.meta.url), 'utf8');
+  const cap = Number(/#define BLOCK_CAP (\d+)/.exec(source)?.[1]);
+  assert.equal(KERNEL_BLOCK_CAP, cap, 'kernelBackend.ts KERNEL_BLOCK_CAP must follow mamba2Step.c');
+  assert.ok(PREFILL_BLOCK <= cap);
 });

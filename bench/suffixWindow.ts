@@ -7,7 +7,8 @@
  *
  * Samples: a line with at least 8 non-blank characters; the cursor at a random character after
  * its indentation; the rest of that line removed (what the user is about to type) and asked for.
- * Window 0 = prefix only (no FIM). Metrics per window: exact match of the completion with the
+ * Window 0 = prefix only (no FIM); with a window the hole starts at the line start (fimPrompt.ts),
+ * as the rest of the line is blank. Metrics per window: exact match of the completion with the
  * removed rest (trailing blanks ignored), edit similarity (1 - Levenshtein / longer length),
  * empty suggestions, and the request's median time on this machine.
  */
@@ -84,7 +85,9 @@ async function main() {
       const cursor = starts[i] + col;
       const want = line.slice(col).trimEnd();
       cache.edit(file, { start: cursor, end: starts[i] + line.length, text: '' });
-      // the state at the cursor first (untimed), so every window's request starts from it
+      // the states the requests start from first (untimed): at the line start (where a window's
+      // prompt begins when the rest of the line is blank) and at the cursor (prefix only)
+      if (windows.some((w) => w > 0)) await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 1, suffixTokens: 1 }).result;
       await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 1, fim: false }).result;
       for (const w of windows) {
         const t0 = performance.now();

@@ -2,8 +2,9 @@
  * One completion request, as a pipeline of named stages:
  *   1. heal      back off to the token boundary before the cursor (tokenHealing.ts)
  *   2. state     the cached left-to-right state there (StateCache.stateAt: checkpoint + prefill)
- *   3. prompt    fork it and append `<|fim_suffix|>{suffix window}<|fim_middle|>` (fimPrompt.ts),
- *                or, with no suffix, take the logits at the boundary
+ *   3. prompt    fork it and append `<|fim_suffix|>{suffix window}<|fim_middle|>` (fimPrompt.ts;
+ *                at the end of a line the prefix stops at the line start, and the line's typed
+ *                tokens follow the marker), or, with no suffix, take the logits at the boundary
  *   4. decode    token by token (greedy at temperature 0), the first tokens constrained to
  *                spell the healed remainder and, after an unfinished line, not to break it
  *                (lineContinuation.ts); cancellable between any two tokens
@@ -14,7 +15,7 @@ import type { StateCache } from '../cache/stateCache.ts';
 import { AbortError } from '../cache/stateCache.ts';
 import { SPECIAL_TOKENS } from '../cache/textTokenizer.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
-import { buildFimTail } from './fimPrompt.ts';
+import { buildFimTail, lineStartHole } from './fimPrompt.ts';
 import { Sampler } from './sampler.ts';
 import { StopRules, type CompletionMode, type StopReason } from './stopRules.ts';
 import { HealingConstraint, healPrefix } from './tokenHealing.ts';
@@ -56,8 +57,10 @@ export interface CompletionResult {
   tokens: number[];
   /** document tokens run through the model to recover the state at the cursor */
   reread: number;
-  /** tokens of the per-request prompt tail (suffix window and its markers) */
+  /** tokens of the per-request prompt tail (suffix window and its markers, a line-start hole's typed tokens) */
   promptTokens: number;
+  /** where a fill-in-the-middle hole started: at the line start (the rest of the line blank) or at the cursor */
+  fimHole?: 'line' | 'cursor';
   /** the typed text the first tokens had to spell (token healing) */
   healed: string;
   timings: { stateMs: number; promptMs: number; firstTokenMs: number; totalMs: number };
@@ -146,7 +149,8 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     const suffixWindow = req.suffixTokens ?? (mode === 'single-line' ? 62 : 126);
     // a window of 0 tokens asks for the prefix alone (not an empty fill-in-the-middle prompt)
     const fim = req.fim !== false && suffixWindow > 0 && suffix.trim().length > 0;
-    const st = await cache.stateAt(req.docId, healed.boundary, { signal: req.signal, withLogits: !fim, live: true });
+    const hole = fim ? lineStartHole(doc.tokens, cursor, healed.boundary, suffix) : undefined;
+    const st = await cache.stateAt(req.docId, hole ? hole.prefixEnd : healed.boundary, { signal: req.signal, withLogits: !fim, live: true });
     result.reread = st.reread;
     result.timings.stateMs = performance.now() - t0;
     let state: RecurrentState = st.state;
@@ -154,7 +158,8 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     // 3. prompt: the backend never modifies its input state, so this runs on a fork
     if (fim) {
       const t1 = performance.now();
-      const { tail } = buildFimTail(tokenizer, suffix, suffixWindow);
+      const { tail } = hole ? buildFimTail(tokenizer, hole.suffix, suffixWindow, hole.lineTokens) : buildFimTail(tokenizer, suffix, suffixWindow);
+      result.fimHole = hole ? 'line' : 'cursor';
       if (req.signal?.aborted) return cancelled();
       const r = await cache.lane.run('foreground', () => cache.backend.prefill(tail, st.state));
       state = r.state;

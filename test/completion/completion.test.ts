@@ -1,10 +1,12 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { ByteLevelTokenizer } from '../../engine/cache/byteLevelTokenizer.ts';
 import assert from 'node:assert/strict';
 import { StateCache } from '../../engine/cache/stateCache.ts';
 import { DocumentTokens } from '../../engine/cache/documentTokens.ts';
 import { SPECIAL_TOKENS } from '../../engine/cache/textTokenizer.ts';
 import { requestCompletion } from '../../engine/completion/completionRequest.ts';
-import { buildFimTail } from '../../engine/completion/fimPrompt.ts';
+import { buildFimTail, lineStartHole } from '../../engine/completion/fimPrompt.ts';
 import { healPrefix, HealingConstraint } from '../../engine/completion/tokenHealing.ts';
 import { emptyState } from '../../engine/model/recurrentState.ts';
 import type { Backend } from '../../engine/backends/backend.ts';
@@ -13,6 +15,7 @@ import { tinyModel } from '../cache/helpers/tinyModel.ts';
 import { rng, randInt } from '../cache/helpers/random.ts';
 
 const tok = tinyTokenizer();
+const bundledTokenizer = new ByteLevelTokenizer(JSON.parse(readFileSync('models/mamba2-code-28m/tokenizer.json', 'utf8')), {});
 const model = tinyModel(tok.vocabSize, 5);
 const special = new Set(Object.values(SPECIAL_TOKENS).map((n) => tok.specialId(n)!));
 const utf8 = new TextEncoder();
@@ -183,6 +186,31 @@ test('a suffix window of 0 tokens is the prefix-only prompt, not an empty fill-i
   const withSuffix = await requestCompletion(cache, { docId: 'a', cursor, suffixTokens: 8, maxTokens: 8, mode: 'multi-line' }).result;
   assert.equal(zero.promptTokens, 0);
   assert.deepEqual(zero.tokens, prefixOnly.tokens);
+  // this tiny tokenizer keeps a line break with the next line's indentation ("\n  "), so the line
+  // start is no token boundary and the hole starts at the cursor (the bundled one splits them)
+  const lineStart = SAMPLE_CODE.lastIndexOf('\n', cursor - 1) + 1;
+  assert.equal(cache.document('a')!.tokens.boundaryIndex(lineStart), -1);
+  assert.equal(withSuffix.fimHole, 'cursor');
   assert.equal(withSuffix.promptTokens, 10, 'the markers and 8 suffix tokens');
   cache.dispose();
+});
+
+test('a line-start hole (bundled tokenizer): prefix up to the line, the suffix from the next line, the typed tokens of the line after the marker', () => {
+  const tok = bundledTokenizer;
+  const text = 'function f(a) {\n  const total = a +\n  return total;\n}\n';
+  const doc = new DocumentTokens(tok, text);
+  const cursor = text.indexOf(' +') + 2;
+  const healed = healPrefix(doc, cursor);
+  const hole = lineStartHole(doc, cursor, healed.boundary, text.slice(cursor))!;
+  const lineStart = text.indexOf('  const');
+  assert.equal(doc.startOf(hole.prefixEnd), lineStart);
+  assert.equal(hole.suffix, '  return total;\n}\n');
+  assert.equal(tok.decode(hole.lineTokens) + healed.remainder, text.slice(lineStart, cursor));
+  const tail = buildFimTail(tok, hole.suffix, 64, hole.lineTokens).tail;
+  assert.equal(tail[0], tok.specialId(SPECIAL_TOKENS.fimSuffix));
+  assert.deepEqual([...tail.slice(tail.length - hole.lineTokens.length)], hole.lineTokens);
+  assert.equal(tail[tail.length - hole.lineTokens.length - 1], tok.specialId(SPECIAL_TOKENS.fimMiddle));
+  // text after the cursor on its line, or nothing after the line: no line-start hole
+  assert.equal(lineStartHole(doc, cursor - 3, healPrefix(doc, cursor - 3).boundary, text.slice(cursor - 3)), undefined);
+  assert.equal(lineStartHole(doc, text.length - 1, healPrefix(doc, text.length - 1).boundary, text.slice(text.length - 1)), undefined);
 });

@@ -21,10 +21,13 @@ export interface LineStartHole {
   suffix: string;
 }
 
+/** a longer typed line (a minified file's) would be prefilled on every request: the hole stays at the cursor */
+export const LINE_HOLE_MAX_TOKENS = 96;
+
 /**
  * The line-start hole for a cursor whose line has nothing but blanks after it (suffix: the text
- * after the cursor), or undefined: the rest of the line is not blank, no text follows the line, or
- * the line start is not a clean token boundary.
+ * after the cursor), or undefined: the rest of the line is not blank, no text follows the line,
+ * the line start is not a clean token boundary, or the line has more than LINE_HOLE_MAX_TOKENS.
  */
 export function lineStartHole(tokens: DocumentTokens, cursor: number, boundary: number, suffix: string): LineStartHole | undefined {
   const nl = suffix.indexOf('\n');
@@ -33,7 +36,7 @@ export function lineStartHole(tokens: DocumentTokens, cursor: number, boundary: 
   if (after.trim() === '') return undefined;
   const lineStart = tokens.text.lastIndexOf('\n', cursor - 1) + 1;
   const prefixEnd = tokens.boundaryIndex(lineStart);
-  if (prefixEnd < 0 || prefixEnd > boundary) return undefined;
+  if (prefixEnd < 0 || prefixEnd > boundary || boundary - prefixEnd > LINE_HOLE_MAX_TOKENS) return undefined;
   return { prefixEnd, lineTokens: tokens.ids.slice(prefixEnd, boundary), suffix: after };
 }
 

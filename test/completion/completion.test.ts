@@ -6,7 +6,7 @@ import { StateCache } from '../../engine/cache/stateCache.ts';
 import { DocumentTokens } from '../../engine/cache/documentTokens.ts';
 import { SPECIAL_TOKENS } from '../../engine/cache/textTokenizer.ts';
 import { requestCompletion } from '../../engine/completion/completionRequest.ts';
-import { buildFimTail, lineStartHole } from '../../engine/completion/fimPrompt.ts';
+import { buildFimTail, LINE_HOLE_MAX_TOKENS, lineStartHole } from '../../engine/completion/fimPrompt.ts';
 import { healPrefix, HealingConstraint } from '../../engine/completion/tokenHealing.ts';
 import { emptyState } from '../../engine/model/recurrentState.ts';
 import type { Backend } from '../../engine/backends/backend.ts';
@@ -210,7 +210,13 @@ test('a line-start hole (bundled tokenizer): prefix up to the line, the suffix f
   assert.equal(tail[0], tok.specialId(SPECIAL_TOKENS.fimSuffix));
   assert.deepEqual([...tail.slice(tail.length - hole.lineTokens.length)], hole.lineTokens);
   assert.equal(tail[tail.length - hole.lineTokens.length - 1], tok.specialId(SPECIAL_TOKENS.fimMiddle));
-  // text after the cursor on its line, or nothing after the line: no line-start hole
+  // a line too long to re-read per request (a minified file's), text after the cursor on its line,
+  // or nothing after the line: no line-start hole
+  const long = `x = [${'1, '.repeat(200)}\n  y\n`;
+  const longDoc = new DocumentTokens(tok, long);
+  const end = long.indexOf('\n');
+  assert.ok(healPrefix(longDoc, end).boundary > LINE_HOLE_MAX_TOKENS);
+  assert.equal(lineStartHole(longDoc, end, healPrefix(longDoc, end).boundary, long.slice(end)), undefined);
   assert.equal(lineStartHole(doc, cursor - 3, healPrefix(doc, cursor - 3).boundary, text.slice(cursor - 3)), undefined);
   assert.equal(lineStartHole(doc, text.length - 1, healPrefix(doc, text.length - 1).boundary, text.slice(text.length - 1)), undefined);
 });

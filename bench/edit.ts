@@ -216,6 +216,7 @@ async function main() {
     const res = await complete(cursor);
     (cold ? midCold : mid).push(performance.now() - t0);
     (cold ? midColdReread : midReread).push(res.reread);
+    if (verbose) console.error(`  ${cold ? 'cold ' : ''}completion: ${round(performance.now() - t0)} ms, ${res.reread} tokens re-read`);
     if (!cold && midTrials.length < 3) midTrials.push({ text: text(), cursor });
     await sleep(thinkMs);
     restoredByUndo.push(cache.edit(docId, { start: at, end: at + insert.length, text: '' }).restored);

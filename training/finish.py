@@ -1,8 +1,11 @@
 """After the device calls (CPU machine): assemble the checkpoint, score, export and write the card.
 
     python3 training/finish.py --call1 DIR --call2 DIR --name mamba2-code-28m [--weights i8]
+    python3 training/finish.py --call1 DIR --baselines-from models/mamba2-code-28m/eval.json
 
-DIR are the folders the device tool copied $OUT into. Writes .device-out/final/ (config.json,
+DIR are the folders the device tool copied $OUT into. --baselines-from takes the baselines' rows
+(and the replaced bundle's, from its int8 row) out of an earlier eval.json measured on the same
+held-out samples, so a new Mamba-2 run needs no device time for baselines that did not change. Writes .device-out/final/ (config.json,
 model.safetensors, tokenizer.json: the Hugging Face checkpoint), training/runs/*.csv,
 models/NAME/ (the bundle from training/export/export_bundle.py, eval.json, README.md, plots).
 """
@@ -30,11 +33,14 @@ def main():
     ap.add_argument("--previous", default=None,
                     help="eval.py output of the bundle being replaced (device_baselines.sh's old_bundle.json.xz): shown beside")
     ap.add_argument("--previous-model", default=None, help="the model of --previous to show (default: its first)")
+    ap.add_argument("--baselines-from", default=None,
+                    help="an earlier eval.json on the same samples: its transformer and n-gram rows, and its mamba2-i8 row as the previous bundle")
     ap.add_argument("--corpus", default=os.path.join(ROOT, ".corpus"), help="the whole corpus (train + heldout), for the card's sources")
     ap.add_argument("--final", default=os.path.join(ROOT, ".device-out", "final"))
     ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
     args = ap.parse_args()
+    earlier = json.load(open(args.baselines_from)) if args.baselines_from else None  # before eval.json is rewritten
     from checkpoint_io import join_parts
 
     final = args.final
@@ -83,6 +89,10 @@ def main():
         extra["bundle"] = (f"`models/{args.name}/`: weights `{args.weights}` (per-row int8 for in_proj, out_proj and the "
                            f"embeddings when i8), {size / 1e6:.1f} MB with prefill.onnx and step.onnx, made by "
                            f"`training/export/export_bundle.py` from the checkpoint above.")
+    if earlier:
+        training.update({k: v for k, v in earlier["training"].items() if k != "mamba2"})
+        extra["previous_bundle"] = {"metrics": earlier["metrics"]["mamba2-i8"],
+                                    "note": "the bundle this one replaced, int8 as it was bundled, on the same samples"}
     if args.previous:
         subprocess.run([sys.executable, os.path.join(HERE, "metrics.py"), "--raw", args.previous, "--out", "/tmp/finish_prev.json"],
                        check=True, stdout=subprocess.DEVNULL)
@@ -98,8 +108,41 @@ def main():
     for r in raws:
         cmd += ["--raw", r]
     subprocess.run(cmd, check=True)
+    if earlier:
+        carry_baselines(os.path.join(out, "eval.json"), earlier, args.baselines_from)
+    keep_raws(raws, os.path.join(runs, "raw"))
     subprocess.run([sys.executable, os.path.join(HERE, "model_card.py"), "--model-dir", out, "--runs", runs,
                     "--corpus", args.corpus], check=True)
+
+
+def carry_baselines(eval_path, earlier, source):
+    """Adds the earlier eval.json's baseline rows to eval_path, after checking both were scored on the same samples."""
+    ev = json.load(open(eval_path))
+    baselines = [m for m in earlier["metrics"] if not m.startswith("mamba2")]
+    for lang, m in ev["metrics"]["mamba2-i8" if "mamba2-i8" in ev["metrics"] else "mamba2"].items():
+        was = earlier["metrics"]["mamba2-i8"][lang]
+        for k in ("nextline_samples", "fim_samples", "summary_samples"):
+            if m[k] != was[k]:
+                raise SystemExit(f"finish: {lang} {k} {m[k]} != {was[k]} in {source}: not the same samples")
+    for task, cats in ev["copy_breakdown"].items():
+        for cat, row in cats.items():
+            old = earlier["copy_breakdown"][task][cat]
+            if row["samples"] != old["samples"]:
+                raise SystemExit(f"finish: copy breakdown {task}/{cat} has {row['samples']} samples, {source} {old['samples']}")
+            row["exact_match"].update({b: old["exact_match"][b] for b in baselines})
+    for b in baselines:
+        ev["metrics"][b] = earlier["metrics"][b]
+        ev["eval_seconds"][b] = earlier["eval_seconds"][b]
+    ev["baselines_from"] = f"{', '.join(baselines)}: carried over from {os.path.relpath(source, ROOT)} (same samples)"
+    with open(eval_path, "w") as f:
+        json.dump(ev, f, indent=1)
+
+
+def keep_raws(raws, folder):
+    """Each model's per-sample outputs, committed, so a later run can score against them without re-running it."""
+    os.makedirs(folder, exist_ok=True)
+    for r in raws:
+        shutil.copy(r, folder)
 
 
 if __name__ == "__main__":

@@ -162,6 +162,9 @@ def write_card(model_dir, ev, sources, plots):
              "Edit similarity = 1 - Levenshtein / longer length. n = samples per language.\n")
     cols = [("bits_per_byte", "bits/byte", 3), ("nextline_exact_match", "next-line EM %", 1), ("nextline_edit_similarity", "next-line edit sim %", 1),
             ("fim_exact_match", "FIM EM %", 1), ("summary_bleu4", "summary BLEU-4", 1), ("summary_rougeL", "summary ROUGE-L", 1)]
+    if ev.get("baselines_from"):
+        L.append(f"The baselines' rows were not re-run for this model: {ev['baselines_from']}; `training/finish.py` checks "
+                 "that every language and copy-breakdown category has the same sample counts.\n")
     L.append("| language | model | " + " | ".join(c[1] for c in cols) + " | n (line / FIM / summary) |")
     L.append("|---|---|" + "---|" * len(cols) + "---|")
     for lang in langs:

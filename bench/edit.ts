@@ -149,6 +149,14 @@ async function main() {
     }
     return res;
   };
+  // from the keystroke (or cursor move) to the first generated token, and the tokens generated:
+  // what a peer whose completions end elsewhere can be compared on (bench/peers/runTransformerNative.ts)
+  const firstToken: Record<'append' | 'midfile_edit' | 'cursor_jump', number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
+  const generated: Record<'append' | 'midfile_edit' | 'cursor_jump', number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
+  const record = (kind: keyof typeof firstToken, elapsedMs: number, res: CompletionResult) => {
+    if (res.generatedTokens > 0) firstToken[kind].push(elapsedMs - (res.timings.totalMs - res.timings.firstTokenMs));
+    generated[kind].push(res.generatedTokens);
+  };
   const text = () => cache.document(docId)!.tokens.text;
   const visitedLines = new Set<number>();
   const markVisited = (line: number) => { for (let l = line - 50; l <= line + 50; l++) visitedLines.add(l); };
@@ -172,6 +180,7 @@ async function main() {
       const res = await complete(cursor);
       append.push(performance.now() - t0);
       appendReread.push(res.reread);
+      record('append', append[append.length - 1], res);
       await sleep(thinkMs);
     }
     ls = lineStartsOf(text());
@@ -216,6 +225,7 @@ async function main() {
     const res = await complete(cursor);
     (cold ? midCold : mid).push(performance.now() - t0);
     (cold ? midColdReread : midReread).push(res.reread);
+    if (!cold) record('midfile_edit', mid[mid.length - 1], res);
     if (verbose) console.error(`  ${cold ? 'cold ' : ''}completion: ${round(performance.now() - t0)} ms, ${res.reread} tokens re-read`);
     if (!cold && midTrials.length < 3) midTrials.push({ text: text(), cursor });
     await sleep(thinkMs);
@@ -242,6 +252,7 @@ async function main() {
     const res = await complete(cursor);
     jump.push(performance.now() - t0);
     jumpReread.push(res.reread);
+    record('cursor_jump', jump[jump.length - 1], res);
     await sleep(thinkMs);
   }
   log(`cursor_jump: p50 ${round(pct(jump, 50))} ms`);
@@ -298,6 +309,8 @@ async function main() {
     cursor_jump_p50_ms: round(pct(jump, 50)), cursor_jump_p95_ms: round(pct(jump, 95)),
     full_rescan_ms: round(fullMs), full_rescan_over_midfile_edit: round(fullMs / pct(mid, 50)),
     reread_tokens_p50: { append: pct(appendReread, 50), midfile_edit: pct(midReread, 50), midfile_edit_cold: pct(midColdReread, 50), cursor_jump: pct(jumpReread, 50) },
+    first_token_p50_ms: Object.fromEntries(Object.entries(firstToken).map(([k, v]) => [k, round(pct(v, 50))])),
+    generated_tokens_p50: Object.fromEntries(Object.entries(generated).map(([k, v]) => [k, pct(v, 50)])),
     checkpoints_restored_by_undo_p50: pct(restoredByUndo, 50),
     rescan_after_typing_ms: round(settleAfterAppendMs),
     cache_bytes: cacheBytes, cache_bytes_per_1000_tokens: Math.round(cacheBytes / (docTokens / 1000)), checkpoints: rec.positions.length,

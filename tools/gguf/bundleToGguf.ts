@@ -38,7 +38,7 @@ const TOKEN_NORMAL = 1;
 const TOKEN_CONTROL = 3;
 const TOKEN_UNUSED = 5;
 
-interface TokenizerJson {
+export interface TokenizerJson {
   model: { type: string; vocab: Record<string, number>; merges: (string | [string, string])[] };
   added_tokens?: { id: number; content: string; special: boolean }[];
   pre_tokenizer?: { type: string; use_regex?: boolean } | null;
@@ -137,7 +137,7 @@ export function bundleToGguf(src: BundleSource, matrixType: MatrixType, opts: { 
 }
 
 /** llama.cpp's "gpt2" (byte-level BPE) vocabulary from a Hugging Face tokenizer.json. */
-function tokenizerMetadata(tok: TokenizerJson, vocabSize: number, approximatePreTokenizer: boolean): [string, MetadataValue][] {
+export function tokenizerMetadata(tok: TokenizerJson, vocabSize: number, approximatePreTokenizer: boolean): [string, MetadataValue][] {
   if (tok.model?.type !== 'BPE') throw new Error(`tokenizer.json: model type ${tok.model?.type}; only byte-level BPE converts to llama.cpp's gpt2 vocabulary`);
   if (!approximatePreTokenizer && (tok.pre_tokenizer?.type !== 'ByteLevel' || tok.pre_tokenizer.use_regex === false)) {
     throw new Error('tokenizer.json: the pre-tokenizer must be ByteLevel with the GPT-2 regex, which llama.cpp calls "gpt-2" ' +

@@ -206,6 +206,14 @@ def write_card(model_dir, ev, sources, plots):
         L.append("")
     if "metrics" in plots:
         L.append("![metrics per language](metrics.png)\n")
+    latency = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench", "results", "transformer-latency.md")
+    if os.path.exists(latency):
+        # the measured table of `npm run bench:transformer`, as that file has it
+        lines = open(latency).read().split("\n")
+        L.append("## Completion latency against the transformer baseline\n")
+        L.append("From `bench/results/transformer-latency.md` (its text says how each side was run): the engine with "
+                 "this model against the baseline's shape in llama.cpp native, on the same editing scenarios.\n")
+        L += [x for x in lines if x.startswith("|")] + [""] + [x for x in lines if x.startswith("Decode:")] + [""]
     if ev.get("bundle"):
         L.append("## Bundle\n")
         L.append(ev["bundle"] + "\n")

@@ -19,6 +19,8 @@ import { join } from 'node:path';
 import { argFlag, machineInfo } from '../machine.ts';
 import { bundleToGguf, readBundleSource, type MatrixType } from '../../tools/gguf/bundleToGguf.ts';
 import type { PeerRow } from './peerRow.ts';
+import { modelShape } from '../../engine/model/config.ts';
+import { stateBytes } from '../../engine/model/recurrentState.ts';
 import { peersMarkdown } from './peersReport.ts';
 
 const args = process.argv.slice(2);
@@ -75,7 +77,8 @@ async function main() {
   for (const [i, gguf] of ggufs.entries()) {
     if (only.includes('native')) {
       console.error(`llama.cpp native ${gguf} ...`);
-      rows.push(...run('bench/peers/runLlamaCppNative.ts', ['--gguf', gguf, '--jump-runs', jumpRuns, '--edit', editTypes.includes(types[i]) && !args.includes('--no-edit') ? 'default,budget' : 'none']));
+      // llama.cpp keeps a recurrent state in fp32: its checkpoints are the engine's fp32 states
+      rows.push(...run('bench/peers/runLlamaCppNative.ts', ['--gguf', gguf, '--jump-runs', jumpRuns, '--state-bytes', String(stateBytes(modelShape(src.config))), '--edit', editTypes.includes(types[i]) && !args.includes('--no-edit') ? 'default,budget' : 'none']));
       loads.push(load());
     }
   }

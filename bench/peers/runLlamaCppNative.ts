@@ -29,7 +29,8 @@ const jumpRuns = Number(argFlag(args, '--jump-runs', String(runs)));
 const file = argFlag(args, '--file', '/usr/lib/python3.11/turtle.py');
 const tokenizerPath = argFlag(args, '--tokenizer', 'models/mamba2-code-28m/tokenizer.json');
 const budgetMb = Number(argFlag(args, '--budget-mb', '512'));
-const stateBytes = Number(argFlag(args, '--state-bytes', String(3_244_032)));
+/** bytes of one checkpoint (benchPeers.ts passes the bundle's fp32 state size) */
+const stateBytes = Number(argFlag(args, '--state-bytes', String(6_475_776)));
 const decodeTokens = Number(argFlag(args, '--decode-tokens', '64'));
 const label = argFlag(args, '--label', 'llama.cpp native');
 /** which checkpoint settings to run the editing scenarios with: default,budget (or none) */

@@ -94,9 +94,23 @@ def fetch_debsrc(pin, dest, tmp, root):
             "root": unpacked, "copyright": copyright_path, "top_dirs": tops}
 
 
+_lists_refreshed = False
+
+
+def refresh_apt_lists():
+    global _lists_refreshed
+    if not _lists_refreshed:
+        _lists_refreshed = True
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+
+
 def fetch_debbin(pin, dest, tmp):
     spec = f"{pin['name']}={pin['version']}"
-    subprocess.run(["apt-get", "download", spec], cwd=tmp, check=True, capture_output=True)
+    if subprocess.run(["apt-get", "download", spec], cwd=tmp, capture_output=True).returncode != 0:
+        # a fresh machine's package lists can predate the pinned version (seen: libpython3.11-stdlib
+        # deb12u9 against lists that knew deb12u8): read the lists again once, then try again
+        refresh_apt_lists()
+        subprocess.run(["apt-get", "download", spec], cwd=tmp, check=True, capture_output=True)
     deb = glob.glob(os.path.join(tmp, "*.deb"))[0]
     unpacked = os.path.join(dest, "root")
     subprocess.run(["dpkg-deb", "-x", deb, unpacked], check=True)

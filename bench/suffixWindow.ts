@@ -3,7 +3,7 @@
  * The window is prefilled on every request (after the cached prefix state), so it is the largest
  * fixed cost of a completion; this measures whether its quality pays for it, on real files.
  *
- *   npm run bench:suffix [-- --samples 40] [-- --windows 0,16,32,62] [-- --json]
+ *   npm run bench:suffix [-- --samples 40] [-- --windows 0,16,32,62] [-- --precision f16|i8] [-- --json]
  *
  * Samples: a line with at least 8 non-blank characters; the cursor at a random character after
  * its indentation; the rest of that line removed (what the user is about to type) and asked for.
@@ -19,6 +19,7 @@ import { loadBundle } from '../engine/bundle/loadBundle.ts';
 import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
 import { ByteLevelTokenizer } from '../engine/cache/byteLevelTokenizer.ts';
 import { StateCache } from '../engine/cache/stateCache.ts';
+import type { StatePrecision } from '../engine/cache/stateCodec.ts';
 import { requestCompletion } from '../engine/completion/completionRequest.ts';
 import { seededRandom } from './machine.ts';
 
@@ -31,6 +32,8 @@ const json = args.includes('--json');
 const samplesPerFile = Number(flag('--samples', '40'));
 const windows = flag('--windows', '0,16,32,62').split(',').map(Number);
 const modelDir = flag('--model', 'models/mamba2-code-28m');
+// --precision: how the cache stores the checkpoints the requests start from (what int8 ones do to completions)
+const precision = flag('--precision', 'f16') as StatePrecision;
 
 /** real source files of this machine, one or two per language that it has */
 const FILES = [
@@ -76,7 +79,7 @@ async function main() {
     const candidates = lines.map((l, i) => i).filter((i) => lines[i].trim().length >= 8);
     const picked = new Set<number>();
     while (picked.size < Math.min(samplesPerFile, candidates.length)) picked.add(candidates[Math.floor(r() * candidates.length)]);
-    const cache = new StateCache({ backend, tokenizer, shape: bundle.shape, warmup: false });
+    const cache = new StateCache({ backend, tokenizer, shape: bundle.shape, warmup: false, precision });
     cache.open(file, text);
     for (const i of [...picked].sort((a, b) => a - b)) {
       const line = lines[i];
@@ -110,10 +113,10 @@ async function main() {
     const s = stats.get(w)!;
     return { suffix_window: w === 0 ? 'none (prefix only)' : w, samples: s.n, exact_match_pct: round((100 * s.em) / s.n), edit_similarity_pct: round((100 * s.sim) / s.n), empty_pct: round((100 * s.empty) / s.n), request_p50_ms: round(median(s.ms)) };
   });
-  const out = { model: bundle.manifest.name, backend: backend.name, files: FILES, rows, machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, load_average_at_end: os.loadavg().map((v) => round(v, 2)) }, date: new Date().toISOString() };
+  const out = { model: bundle.manifest.name, backend: backend.name, precision, files: FILES, rows, machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, load_average_at_end: os.loadavg().map((v) => round(v, 2)) }, date: new Date().toISOString() };
   if (json) console.log(JSON.stringify(out, null, 2));
   else {
-    console.log(`model ${out.model}, ${out.backend}, ${out.machine.cpu} x${out.machine.cores}; files: ${FILES.join(', ')}`);
+    console.log(`model ${out.model}, ${out.backend}, ${precision} checkpoints, ${out.machine.cpu} x${out.machine.cores}; files: ${FILES.join(', ')}`);
     console.log('| suffix window | samples | exact match % | edit similarity % | empty % | request p50 ms |\n|---|---|---|---|---|---|');
     for (const x of rows) console.log(`| ${x.suffix_window} | ${x.samples} | ${x.exact_match_pct} | ${x.edit_similarity_pct} | ${x.empty_pct} | ${x.request_p50_ms} |`);
   }

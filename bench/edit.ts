@@ -151,9 +151,10 @@ async function main() {
   };
   // from the keystroke (or cursor move) to the first token's logits, and the tokens generated:
   // what a peer whose completions end elsewhere can be compared on (bench/peers/runTransformerNative.ts)
-  const firstToken: Record<'append' | 'midfile_edit' | 'cursor_jump', number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
-  const generated: Record<'append' | 'midfile_edit' | 'cursor_jump', number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
-  const record = (kind: keyof typeof firstToken, elapsedMs: number, res: CompletionResult) => {
+  type Scenario = 'append' | 'midfile_edit' | 'cursor_jump';
+  const firstToken: Record<Scenario, number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
+  const generated: Record<Scenario, number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
+  const record = (kind: Scenario, elapsedMs: number, res: CompletionResult) => {
     // the logits of the first token are ready when the state at the cursor is (and the prompt read)
     firstToken[kind].push(elapsedMs - (res.timings.totalMs - res.timings.stateMs - res.timings.promptMs));
     generated[kind].push(res.generatedTokens);

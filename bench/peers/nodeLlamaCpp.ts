@@ -32,3 +32,13 @@ export function nodeLlamaCppVersion(): string {
   const index = createRequire(pathToFileURL(process.cwd() + '/').href).resolve('node-llama-cpp');
   return JSON.parse(readFileSync(join(dirname(index), '..', 'package.json'), 'utf8')).version;
 }
+
+/**
+ * How many tokens at the start of `prompt` a sequence holding `have` can keep. The prompt's last
+ * token is always left to evaluate: its logits are the first generated token's.
+ */
+export function sharedPrefix(have: readonly number[], prompt: readonly number[]): number {
+  let common = 0;
+  while (common < have.length && common < prompt.length - 1 && have[common] === prompt[common]) common++;
+  return common;
+}

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
 import { argFlag, median } from '../machine.ts';
 import { stopRequested } from './stopFile.ts';
-import { nativeLlama, nodeLlamaCppVersion } from './nodeLlamaCpp.ts';
+import { nativeLlama, nodeLlamaCppVersion, sharedPrefix } from './nodeLlamaCpp.ts';
 import { ByteLevelTokenizer } from '../../engine/cache/byteLevelTokenizer.ts';
 import { editScenarios, MAX_COMPLETION_TOKENS, promptIds, type ScenarioKind } from './editScenarios.ts';
 import { benchTokens, ownPeakRssMb, type PeerRow } from './peerRow.ts';
@@ -123,9 +123,7 @@ async function main() {
     await sequence.dispose();
     sequence = context.getSequence(cfg.options ? ({ checkpoints: cfg.options } as never) : undefined);
     const complete = async (prompt: number[]) => {
-      const have = sequence.contextTokens;
-      let common = 0;
-      while (common < have.length && common < prompt.length - 1 && have[common] === prompt[common]) common++;
+      const common = sharedPrefix(sequence.contextTokens, prompt);
       let reread = prompt.length - common;
       if (common < sequence.nextTokenIndex) {
         reread += sequence.getRestoreToPrefixIndexEvaluationSize(common);

@@ -32,7 +32,14 @@ import { f16Bytes, f32Bytes, q8_0FromFloat, q8_0FromRowInt8 } from './tensorEnco
 export type MatrixType = 'f32' | 'f16' | 'q8_0';
 
 /** llama_ftype of the whole file (general.file_type) */
-const FILE_TYPE: Record<MatrixType, number> = { f32: 0, f16: 1, q8_0: 7 };
+export const FILE_TYPE: Record<MatrixType, number> = { f32: 0, f16: 1, q8_0: 7 };
+
+/** a float matrix in the file's storage type */
+export function floatMatrix(f: Float32Array, matrixType: MatrixType): Pick<GgufTensor, 'type' | 'data'> {
+  if (matrixType === 'q8_0') return { type: 'Q8_0', data: q8_0FromFloat(f) };
+  if (matrixType === 'f16') return { type: 'F16', data: f16Bytes(f) };
+  return { type: 'F32', data: f32Bytes(f) };
+}
 /** llama_token_type */
 const TOKEN_NORMAL = 1;
 const TOKEN_CONTROL = 3;
@@ -86,10 +93,7 @@ export function bundleToGguf(src: BundleSource, matrixType: MatrixType, opts: { 
       const raw = weights.raw(name);
       return { type: 'Q8_0', data: q8_0FromRowInt8(new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength), weights.f32(`${name}.scale`)) };
     }
-    const f = weights.f32(name);
-    if (matrixType === 'q8_0') return { type: 'Q8_0', data: q8_0FromFloat(f) };
-    if (matrixType === 'f16') return { type: 'F16', data: f16Bytes(f) };
-    return { type: 'F32', data: f32Bytes(f) };
+    return floatMatrix(weights.f32(name), matrixType);
   };
 
   const tensors: GgufTensor[] = [];
@@ -171,4 +175,4 @@ export function tokenizerMetadata(tok: TokenizerJson, vocabSize: number, approxi
   ];
 }
 
-const u32Value = (value: number): MetadataValue => ({ type: 'u32', value });
+export const u32Value = (value: number): MetadataValue => ({ type: 'u32', value });

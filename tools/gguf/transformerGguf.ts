@@ -8,9 +8,9 @@
  * prompt reading and decoding; it does not complete code.
  */
 import { seededRandom } from '../seededRandom.ts';
-import { tokenizerMetadata, type MatrixType, type TokenizerJson } from './bundleToGguf.ts';
+import { FILE_TYPE, floatMatrix, tokenizerMetadata, u32Value as u32, type MatrixType, type TokenizerJson } from './bundleToGguf.ts';
 import { writeGguf, type GgufTensor, type MetadataValue } from './ggufFile.ts';
-import { f16Bytes, f32Bytes, q8_0FromFloat } from './tensorEncoding.ts';
+import { f32Bytes } from './tensorEncoding.ts';
 
 export interface TransformerShape {
   vocab: number;
@@ -29,8 +29,6 @@ export const BASELINE_SHAPE: TransformerShape = {
   vocab: 16384, dModel: 512, layers: 6, heads: 8, mlp: 1408, context: 2048, eps: 1e-5, ropeTheta: 10000,
 };
 
-const FILE_TYPE: Record<MatrixType, number> = { f32: 0, f16: 1, q8_0: 7 };
-
 /** parameters of the shape with tied embeddings (the baseline's 27.66M) */
 export function transformerParams(s: TransformerShape): number {
   const perLayer = 4 * s.dModel * s.dModel + 3 * s.dModel * s.mlp + 2 * s.dModel;
@@ -41,11 +39,8 @@ export function transformerGguf(s: TransformerShape, tokenizer: TokenizerJson, m
   const rand = seededRandom(seed);
   // uniform with the standard deviation 0.02 of the baseline's initialisation
   const random = (n: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * 0.02 * Math.sqrt(3));
-  const encode = (f: Float32Array): Pick<GgufTensor, 'type' | 'data'> =>
-    matrixType === 'q8_0' ? { type: 'Q8_0', data: q8_0FromFloat(f) }
-      : matrixType === 'f16' ? { type: 'F16', data: f16Bytes(f) } : { type: 'F32', data: f32Bytes(f) };
   const tensors: GgufTensor[] = [];
-  const matrix = (name: string, cols: number, rows: number) => tensors.push({ name, ne: [cols, rows], ...encode(random(cols * rows)) });
+  const matrix = (name: string, cols: number, rows: number) => tensors.push({ name, ne: [cols, rows], ...floatMatrix(random(cols * rows), matrixType) });
   const ones = (name: string, n: number) => tensors.push({ name, ne: [n], type: 'F32', data: f32Bytes(new Float32Array(n).fill(1)) });
 
   matrix('token_embd.weight', s.dModel, s.vocab); // tied: llama.cpp uses it as the output matrix when output.weight is absent
@@ -61,7 +56,6 @@ export function transformerGguf(s: TransformerShape, tokenizer: TokenizerJson, m
   }
 
   const A = 'llama';
-  const u32 = (value: number): MetadataValue => ({ type: 'u32', value });
   const metadata: [string, MetadataValue][] = [
     ['general.architecture', { type: 'string', value: A }],
     ['general.name', { type: 'string', value: 'transformer-baseline-shape (random weights)' }],

@@ -37,7 +37,12 @@ python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.cs
 cp $W/tokenizer.json $W/mamba/ && cp $W/data/train_meta.json $W/mamba/
 tar -C $W/mamba -czf $OUT/small.tgz tokenizer.json config.json train_state.json train_meta.json
 python3 -c "from checkpoint_io import split_file; split_file('$W/mamba/model.safetensors', '$OUT', 'model.safetensors')"
-if [ -z "${SKIP_EVAL:-}" ]; then  # SKIP_EVAL=1: more of the call for training; device_baselines.sh evaluates it
+UNFINISHED=""
+if [ -n "${TOTAL_STEPS:-}" ] && [ "$(python3 -c "import json; print(json.load(open('$W/mamba/train_state.json'))['step'])")" -lt "$TOTAL_STEPS" ]; then
+  UNFINISHED=1  # the call ran out before the schedule's end: evaluating a half-trained model would waste the call
+  echo "call1: stopped before step $TOTAL_STEPS; not evaluated (the same command goes on from $W/warm.pt)" | log
+fi
+if [ -z "${SKIP_EVAL:-}" ] && [ -z "$UNFINISHED" ]; then  # SKIP_EVAL=1: more of the call for training; device_baselines.sh evaluates it
   python3 eval.py --heldout $HELDOUT --tokenizer $W/tokenizer.json --model mamba2=$W/mamba ${EVAL_I8:+--model mamba2-i8=$W/mamba:i8} \
     --out $OUT/raw_mamba.json.xz --n ${EVAL_N:-200} --batch 200 2>&1 | log
 fi

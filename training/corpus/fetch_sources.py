@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 
 from licences import copyright_licences, is_permissive_expr
 
@@ -95,13 +97,20 @@ def fetch_debsrc(pin, dest, tmp, root):
 
 
 _lists_refreshed = False
+_lists_lock = threading.Lock()
 
 
 def refresh_apt_lists():
+    # under a lock, and again while it fails: the other threads' `apt-get download` can hold apt's
+    # lock, and an update that lost that race once left the pin missing (seen 2026-12-02)
     global _lists_refreshed
-    if not _lists_refreshed:
-        _lists_refreshed = True
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+    with _lists_lock:
+        for _ in range(5):
+            if _lists_refreshed:
+                return
+            _lists_refreshed = subprocess.run(["apt-get", "update", "-qq"], capture_output=True).returncode == 0
+            if not _lists_refreshed:
+                time.sleep(3)
 
 
 def fetch_debbin(pin, dest, tmp):

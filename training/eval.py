@@ -75,15 +75,17 @@ def load_model(ckpt):
 # ---------------------------------------------------------------- samples
 
 def prompts_for(task, samples, tok, max_prefix):
+    """max_prefix None: the whole prefix (the whole file before the cursor, as the extension reads it)."""
     enc = lambda s: tok.encode(s, add_special_tokens=False).ids  # noqa: E731
+    cut = max_prefix or 0  # [-0:] keeps everything
     out = []
     for s in samples:
         if task == "nextline":
-            ids = ([FILE] + enc(s["prefix"]))[-max_prefix:]
+            ids = ([FILE] + enc(s["prefix"]))[-cut:]
         elif task == "fim":
-            ids = ([FILE] + enc(s["prefix"]))[-max_prefix:] + [FIM_SUFFIX] + enc(s["suffix"])[:SUFFIX_MAX_TOKENS] + [FIM_MIDDLE]
+            ids = ([FILE] + enc(s["prefix"]))[-cut:] + [FIM_SUFFIX] + enc(s["suffix"])[:SUFFIX_MAX_TOKENS] + [FIM_MIDDLE]
         else:
-            ids = ([FILE] + enc(s["code"]))[-max_prefix:] + [SUMMARY]
+            ids = ([FILE] + enc(s["code"]))[-cut:] + [SUMMARY]
         out.append(ids)
     return out
 
@@ -128,13 +130,24 @@ def cut_at_stop(gen, stop_list):
     return gen, None
 
 
-def run_task(kind, model, tok, prompts, max_new, stop, batch):
+def length_batches(lengths, batch, batch_tokens=0):
+    """Indices sorted by length, cut into batches of at most `batch` prompts and, when batch_tokens
+    is set, at most batch_tokens padded positions (so a few whole-file prompts fit in memory)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    out, cur = [], []
+    for i in order:
+        if cur and (len(cur) == batch or (batch_tokens and (len(cur) + 1) * lengths[i] > batch_tokens)):
+            out.append(cur)
+            cur = []
+        cur.append(i)
+    return out + ([cur] if cur else [])
+
+
+def run_task(kind, model, tok, prompts, max_new, stop, batch, batch_tokens=0):
     """Generated ids per prompt (stop token excluded), batched by similar length."""
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     gens = [None] * len(prompts)
     stop_list = stop.tolist()
-    for s in range(0, len(order), batch):
-        idx = order[s : s + batch]
+    for idx in length_batches([len(p) for p in prompts], batch, batch_tokens):
         ps = [prompts[i] for i in idx]
         if kind == "ngram":
             g = model.greedy(ps, max_new, stop_list)
@@ -175,6 +188,26 @@ def bits_per_byte(model, tok, docs, byte_len, max_tokens, seq_len=2048, batch=16
     return {"bpb": nats / math.log(2) / max(nbytes, 1), "bytes": nbytes, "tokens": int(rows[:, 1:].numel())}
 
 
+def predict_all(kind, model, tok, samples, prompts, stops, args, with_bpb, docs_by_lang, byte_len, log):
+    """One model's bits/byte (when with_bpb) and greedy predictions for every language and task."""
+    res = {}
+    for lang in samples:
+        r = {}
+        if kind != "ngram" and with_bpb:  # bits/byte does not depend on the prompts' cut
+            r["bpb"] = bits_per_byte(model, tok, docs_by_lang[lang], byte_len, args.bpb_tokens)
+        for task, stop in stops.items():
+            stop_t = stop if kind == "ngram" else torch.from_numpy(stop).to(DEV)
+            gens = run_task(kind, model, tok, prompts[lang][task], 48, stop_t, args.batch, args.batch_tokens)
+            preds = []
+            for ids, _ in gens:
+                text = tok.decode(ids, skip_special_tokens=True)
+                preds.append(text.split("\n")[0].rstrip() if task != "summary" else " ".join(text.split()))
+            r[task] = preds
+        res[lang] = r
+        log(lang)
+    return res
+
+
 # ---------------------------------------------------------------- Hugging Face check
 
 @torch.no_grad()
@@ -204,6 +237,11 @@ def main():
     ap.add_argument("--max-prefix", type=int, default=1024)
     ap.add_argument("--bpb-tokens", type=int, default=200_000)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--prefix-variants", default="",
+                    help="more prefix cuts, comma-separated (0: the whole prefix): each mamba/transformer model is "
+                         "also run on prompts cut so, reported as NAME@CUT (no bits/byte)")
+    ap.add_argument("--batch-tokens", type=int, default=0,
+                    help="at most so many padded prompt positions per batch (0: no cap); for a large --max-prefix")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--min-docs", type=int, default=20)
     args = ap.parse_args()
@@ -222,7 +260,9 @@ def main():
 
     docs_by_lang = load_heldout(args.heldout, args.min_docs)
     samples = build_samples(docs_by_lang, args.n, args.seed)
-    prompts = {lang: {task: prompts_for(task, s[task], tok, args.max_prefix) for task in s} for lang, s in samples.items()}
+    cuts = [args.max_prefix] + [int(x) for x in args.prefix_variants.split(",") if x]
+    prompts = {cut: {lang: {task: prompts_for(task, s[task], tok, cut or None) for task in s} for lang, s in samples.items()}
+               for cut in cuts}
     print(f"eval: {sum(len(v) for v in docs_by_lang.values())} held-out docs, languages "
           + ", ".join(f"{k} ({len(v)} docs)" for k, v in sorted(docs_by_lang.items())), flush=True)
 
@@ -238,28 +278,19 @@ def main():
         n_rows = min(len(rows), args.ngram_tokens // rows.shape[1])
         models.append(("ngram", "ngram", NGramCompleter(np.asarray(rows[:n_rows]).reshape(-1), V), None))
 
-    result = {"languages": {k: len(v) for k, v in docs_by_lang.items()}, "models": {}, "samples": {}, "seconds": {}}
+    stops = {"nextline": newline, "fim": newline, "summary": eot_only}
+    result = {"languages": {k: len(v) for k, v in docs_by_lang.items()}, "models": {}, "samples": {}, "seconds": {},
+              "max_prefix": args.max_prefix}
     for lang, s in samples.items():
         result["samples"][lang] = {task: [{k: v for k, v in x.items() if k in ("doc", "ref")} for x in s[task]] for task in s}
     for name, kind, m, ckpt in models:
-        t1 = time.time()
-        res = {}
-        for lang in samples:
-            r = {}
-            if kind != "ngram":
-                r["bpb"] = bits_per_byte(m, tok, docs_by_lang[lang], byte_len, args.bpb_tokens)
-            for task, max_new, stop in (("nextline", 48, newline), ("fim", 48, newline), ("summary", 48, eot_only)):
-                stop_t = torch.from_numpy(stop).to(DEV)
-                gens = run_task(kind, m, tok, prompts[lang][task], max_new, stop if kind == "ngram" else stop_t, args.batch)
-                preds = []
-                for ids, _ in gens:
-                    text = tok.decode(ids, skip_special_tokens=True)
-                    preds.append(text.split("\n")[0].rstrip() if task != "summary" else " ".join(text.split()))
-                r[task] = preds
-            res[lang] = r
-            print(f"eval: {name} {lang} done at {time.time() - t0:.0f}s", flush=True)
-        result["models"][name] = res
-        result["seconds"][name] = round(time.time() - t1, 1)
+        for cut in cuts if kind != "ngram" else cuts[:1]:
+            label = name if cut == args.max_prefix else f"{name}@{cut or 'file'}"  # the same model, another cut
+            t1 = time.time()
+            result["models"][label] = predict_all(kind, m, tok, samples, prompts[cut], stops, args, with_bpb=(label == name),
+                                                  docs_by_lang=docs_by_lang, byte_len=byte_len, log=lambda lang: print(
+                                                      f"eval: {label} {lang} done at {time.time() - t0:.0f}s", flush=True))
+            result["seconds"][label] = round(time.time() - t1, 1)
         if kind == "mamba" and not ckpt.endswith(":i8"):
             lang0 = sorted(docs_by_lang)[0]
             ids = [FILE]

@@ -82,10 +82,16 @@ def main():
     run("--model", "transformer", "--out", f"{WORK}/t1", "--log", f"{WORK}/transformer.csv", "--total-steps", "12", *common)
     sys.argv = ["eval.py", "--heldout", f"{WORK}/heldout.jsonl.xz", "--tokenizer", "unused", "--model", f"mamba2={WORK}/m2",
                 "--model", f"transformer={WORK}/t1", "--model", f"m8={WORK}/m2:i8", "--ngram-data", f"{WORK}/data", "--out", f"{WORK}/raw.json.xz",
-                "--n", "6", "--max-prefix", "200", "--bpb-tokens", "2000", "--batch", "4", "--min-docs", "1"]
+                "--n", "6", "--max-prefix", "200", "--bpb-tokens", "2000", "--batch", "4", "--min-docs", "1",
+                "--prefix-variants", "0,50", "--batch-tokens", "400"]
     import eval as ev
 
     ev.main()
+    raw = json.load(lzma.open(f"{WORK}/raw.json.xz", "rt"))
+    # every cut of every neural model, the n-gram once; the cuts change the prompts, not the samples
+    assert sorted(raw["models"]) == sorted(["mamba2", "mamba2@file", "mamba2@50", "transformer", "transformer@file",
+                                            "transformer@50", "m8", "m8@file", "m8@50", "ngram"]), sorted(raw["models"])
+    assert "bpb" in raw["models"]["mamba2"]["python"] and "bpb" not in raw["models"]["mamba2@file"]["python"]
     subprocess.run([py, f"{TRAINING}/metrics.py", "--raw", f"{WORK}/raw.json.xz", "--out", f"{WORK}/eval.json"], check=True)
     print(open(f"{WORK}/eval.json").read()[:1500])
 

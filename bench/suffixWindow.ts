@@ -3,14 +3,16 @@
  * The window is prefilled on every request (after the cached prefix state), so it is the largest
  * fixed cost of a completion; this measures whether its quality pays for it, on real files.
  *
- *   npm run bench:suffix [-- --samples 40] [-- --windows 0,16,32,62] [-- --precision f16|i8] [-- --json]
+ *   npm run bench:suffix [-- --samples 40] [-- --windows 0,16,32,62] [-- --precision f16|i8] [-- --copy both|on|off] [-- --json]
  *
  * Samples: a line with at least 8 non-blank characters; the cursor at a random character after
  * its indentation; the rest of that line removed (what the user is about to type) and asked for.
  * Window 0 = prefix only (no FIM); with a window the hole starts at the line start (fimPrompt.ts),
  * as the rest of the line is blank. Metrics per window: exact match of the completion with the
  * removed rest (trailing blanks ignored), edit similarity (1 - Levenshtein / longer length),
- * empty suggestions, and the request's median time on this machine.
+ * empty suggestions, and the request's median time on this machine. --copy both (the default)
+ * runs the prefix-only prompt with and without stage 6 (the line the file repeats, judged by the
+ * model: completionRequest.ts), side by side on the same samples.
  */
 import * as os from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
@@ -34,6 +36,10 @@ const windows = flag('--windows', '0,16,32,62').split(',').map(Number);
 const modelDir = flag('--model', 'models/mamba2-code-28m');
 // --precision: how the cache stores the checkpoints the requests start from (what int8 ones do to completions)
 const precision = flag('--precision', 'f16') as StatePrecision;
+const copyMode = flag('--copy', 'both');
+/** what is measured: a suffix window, and for the prefix alone with or without stage 6 */
+const variants = windows.flatMap((w) => (w === 0 && copyMode === 'both' ? [{ w, copy: true }, { w, copy: false }] : [{ w, copy: copyMode !== 'off' }]));
+const label = (v: { w: number; copy: boolean }) => (v.w === 0 ? `none (prefix only)${v.copy ? '' : ', no copy stage'}` : String(v.w));
 
 /** real source files of this machine, one or two per language that it has */
 const FILES = [
@@ -67,8 +73,8 @@ async function main() {
   const bundle = await loadBundle(nodeBundleFiles(modelDir), {});
   const backend = await KernelBackend.create(bundle.config, bundle.weights, { precision: 'i8', threads: 2 });
   const tokenizer = new ByteLevelTokenizer(bundle.tokenizerJson as object, {});
-  const stats = new Map<number, { em: number; sim: number; empty: number; ms: number[]; n: number }>();
-  for (const w of windows) stats.set(w, { em: 0, sim: 0, empty: 0, ms: [], n: 0 });
+  const stats = new Map<string, { em: number; sim: number; empty: number; ms: number[]; n: number; judged: number; taken: number }>();
+  for (const v of variants) stats.set(label(v), { em: 0, sim: 0, empty: 0, ms: [], n: 0, judged: 0, taken: 0 });
   const r = seededRandom(7);
   for (const file of FILES) {
     const text = readFileSync(file, 'utf8');
@@ -92,13 +98,16 @@ async function main() {
       // prompt begins when the rest of the line is blank) and at the cursor (prefix only)
       if (windows.some((w) => w > 0)) await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 1, suffixTokens: 1 }).result;
       await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 1, fim: false }).result;
-      for (const w of windows) {
+      for (const v of variants) {
+        const w = v.w;
         const t0 = performance.now();
-        const res = await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 16, fim: w > 0, suffixTokens: w }).result;
+        const res = await requestCompletion(cache, { docId: file, cursor, mode: 'single-line', maxTokens: 16, fim: w > 0, suffixTokens: w, copy: v.copy }).result;
         const ms = performance.now() - t0;
         const got = res.text.trimEnd();
-        const s = stats.get(w)!;
+        const s = stats.get(label(v))!;
         s.n++;
+        if (res.copy) s.judged++;
+        if (res.copy?.taken) s.taken++;
         s.ms.push(ms);
         if (got === want) s.em++;
         if (got.trim() === '') s.empty++;
@@ -109,16 +118,16 @@ async function main() {
     cache.dispose();
     if (!json) console.error(`${file}: ${picked.size} samples`);
   }
-  const rows = windows.map((w) => {
-    const s = stats.get(w)!;
-    return { suffix_window: w === 0 ? 'none (prefix only)' : w, samples: s.n, exact_match_pct: round((100 * s.em) / s.n), edit_similarity_pct: round((100 * s.sim) / s.n), empty_pct: round((100 * s.empty) / s.n), request_p50_ms: round(median(s.ms)) };
+  const rows = variants.map((v) => {
+    const s = stats.get(label(v))!;
+    return { suffix_window: label(v), samples: s.n, exact_match_pct: round((100 * s.em) / s.n), edit_similarity_pct: round((100 * s.sim) / s.n), empty_pct: round((100 * s.empty) / s.n), request_p50_ms: round(median(s.ms)), copy_judged: s.judged, copy_taken: s.taken };
   });
   const out = { model: bundle.manifest.name, backend: backend.name, precision, files: FILES, rows, machine: { cpu: os.cpus()[0].model, cores: os.cpus().length, load_average_at_end: os.loadavg().map((v) => round(v, 2)) }, date: new Date().toISOString() };
   if (json) console.log(JSON.stringify(out, null, 2));
   else {
     console.log(`model ${out.model}, ${out.backend}, ${precision} checkpoints, ${out.machine.cpu} x${out.machine.cores}; files: ${FILES.join(', ')}`);
-    console.log('| suffix window | samples | exact match % | edit similarity % | empty % | request p50 ms |\n|---|---|---|---|---|---|');
-    for (const x of rows) console.log(`| ${x.suffix_window} | ${x.samples} | ${x.exact_match_pct} | ${x.edit_similarity_pct} | ${x.empty_pct} | ${x.request_p50_ms} |`);
+    console.log('| suffix window | samples | exact match % | edit similarity % | empty % | request p50 ms | copy judged / taken |\n|---|---|---|---|---|---|---|');
+    for (const x of rows) console.log(`| ${x.suffix_window} | ${x.samples} | ${x.exact_match_pct} | ${x.edit_similarity_pct} | ${x.empty_pct} | ${x.request_p50_ms} | ${x.copy_judged} / ${x.copy_taken} |`);
   }
   await backend.dispose();
 }

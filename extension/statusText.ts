@@ -48,7 +48,7 @@ export function statusText(m: StatusModel): { text: string; tooltip: string } {
   if (e.kind === 'ready') lines.push(`Model ${e.info.model} (${(e.info.parameters / 1e6).toFixed(1)}M parameters, ${e.info.weightsDtype}) on ${e.info.backend}.`);
   if (e.kind === 'stopped') lines.push('The engine starts with the first completion.');
   if (m.languageOff) lines.push(`Completion is off for ${m.languageOff} (setting mambaComplete.languages).`);
-  if (m.last) lines.push(`Last completion: ${Math.round(m.last.latencyMs)} ms, first token ${Math.round(m.last.firstTokenMs)} ms, ${m.last.tokens} tokens, ${m.last.rereadTokens} re-read.`);
+  if (m.last) lines.push(`Last completion: ${Math.round(m.last.latencyMs)} ms, first token ${Math.round(m.last.firstTokenMs)} ms, ${m.last.tokens} tokens, ${m.last.rereadTokens} re-read${m.last.copied ? ', a line the file repeats' : ''}.`);
   if (e.kind === 'ready') lines.push(`${m.documents} file${m.documents === 1 ? '' : 's'} cached, ${mb(m.cacheBytes)} of ${mb(m.budgetBytes)}.`);
   lines.push('Click for actions.');
   return { text, tooltip: lines.join('\n') };

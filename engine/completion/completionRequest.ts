@@ -9,6 +9,11 @@
  *                spell the healed remainder and, after an unfinished line, not to break it
  *                (lineContinuation.ts); cancellable between any two tokens
  *   5. stop      end of line / dedent / block end / max tokens / end of text (stopRules.ts)
+ *   6. copy      single-line, greedy: where the file repeats the cursor's last lines (and, with a
+ *                suffix, the line after the hole), the line that followed them there is the
+ *                completion, without stages 2-5 (copyCandidate.ts). With a finite copyMarginNats
+ *                (prefix only) the model judges it instead: scored from the same state, it replaces
+ *                the greedy line when the model finds it about as likely.
  * Text streams out as it is decided; `result` carries the whole completion and its costs.
  */
 import type { StateCache } from '../cache/stateCache.ts';
@@ -20,6 +25,14 @@ import { Sampler } from './sampler.ts';
 import { StopRules, type CompletionMode, type StopReason } from './stopRules.ts';
 import { HealingConstraint, healPrefix } from './tokenHealing.ts';
 import { lineBreakTokens, lineIsUnfinished } from './lineContinuation.ts';
+import { lineEndTokens, logNormalizer, logSumExpOf, proposeLine } from './copyCandidate.ts';
+
+/**
+ * A proposed line is taken when its log-likelihood (line end included) is at least the greedy
+ * line's minus this many nats. Infinity, the rule unjudged, measured best on a dev set from the
+ * training split, against margins of 0-4 nats (training/runs/copy_rule.md).
+ */
+export const COPY_MARGIN_NATS = Infinity;
 
 export interface CompletionRequest {
   docId: string;
@@ -43,6 +56,10 @@ export interface CompletionRequest {
   seed?: number;
   /** token healing (default true) */
   healing?: boolean;
+  /** let the model judge the line the file repeats (stage 6; default true) */
+  copy?: boolean;
+  /** stage 6's margin in nats (default COPY_MARGIN_NATS); Infinity takes every proposal unjudged; prefix only when finite */
+  copyMarginNats?: number;
   signal?: AbortSignal;
 }
 
@@ -63,6 +80,8 @@ export interface CompletionResult {
   fimHole?: 'line' | 'cursor';
   /** the typed text the first tokens had to spell (token healing) */
   healed: string;
+  /** stage 6, when the file repeated the cursor's last lines: the proposed line, and when the model judged it, both log-likelihoods */
+  copy?: { proposed: string; taken: boolean; judged?: { proposedLogp: number; greedyLogp: number; greedy: string; ms: number } };
   timings: { stateMs: number; promptMs: number; firstTokenMs: number; totalMs: number };
 }
 
@@ -149,12 +168,30 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     const suffixWindow = req.suffixTokens ?? (mode === 'single-line' ? 62 : 126);
     // a window of 0 tokens asks for the prefix alone (not an empty fill-in-the-middle prompt)
     const fim = req.fim !== false && suffixWindow > 0 && suffix.trim().length > 0;
+    const margin = req.copyMarginNats ?? COPY_MARGIN_NATS;
+    const proposed = mode === 'single-line' && (req.temperature ?? 0) === 0 && req.copy !== false && (!fim || margin === Infinity)
+      ? proposeLine(text, cursor, fim ? suffix : undefined) : undefined;
+    if (proposed !== undefined && margin === Infinity) {
+      // 6. unjudged: the model is not run at all
+      result.text = proposed;
+      result.tokens = tokenizer.encode(healed.remainder + proposed).ids;
+      result.stopReason = 'end-of-line';
+      result.copy = { proposed, taken: true };
+      emit(proposed);
+      result.timings.firstTokenMs = result.timings.totalMs = performance.now() - t0;
+      return result;
+    }
     const hole = fim ? lineStartHole(doc.tokens, cursor, healed.boundary, suffix) : undefined;
     const st = await cache.stateAt(req.docId, hole ? hole.prefixEnd : healed.boundary, { signal: req.signal, withLogits: !fim, live: true });
     result.reread = st.reread;
     result.timings.stateMs = performance.now() - t0;
     let state: RecurrentState = st.state;
     let logits = st.logits!;
+    // until the model has judged a proposed line, the greedy line is not streamed: it may be replaced
+    const show = proposed === undefined ? emit : () => {};
+    const lineEnds = proposed === undefined ? [] : [...lineEndTokens(tokenizer), ...special];
+    const lineEndSet = new Set(lineEnds);
+    let greedyLogp = 0;
     // 3. prompt: the backend never modifies its input state, so this runs on a fork
     if (fim) {
       const t1 = performance.now();
@@ -202,6 +239,11 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
         for (const banned of noLineBreakFirst) scores[banned] = -Infinity;
       }
       const id = sampler.pick(scores);
+      if (proposed !== undefined) {
+        // the model's own judgment: the unconstrained logits, a line end scored as its whole class
+        const norm = logNormalizer(logits);
+        greedyLogp += lineEndSet.has(id) ? logSumExpOf(logits, lineEnds, norm) : logits[id] - norm;
+      }
       if (special.has(id)) {
         reason = 'end-of-text';
         break;
@@ -213,7 +255,7 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
       const shown = stop.push(delta);
       if (shown) {
         if (!result.timings.firstTokenMs) result.timings.firstTokenMs = performance.now() - t0;
-        emit(shown);
+        show(shown);
       }
       if (stop.stopped) {
         reason = stop.stopped;
@@ -228,14 +270,50 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
     }
     if (!stop.stopped) {
       const tail = stop.push(decoder.decode()) + stop.finish();
-      if (tail) emit(tail);
+      if (tail) show(tail);
     }
     result.text = stop.completion;
     result.stopReason = reason;
+    if (proposed !== undefined) {
+      if (proposed !== result.text) {
+        const c = await judgeCopy(cache, st.state, st.logits!, healed.remainder + proposed, lineEnds, req.signal);
+        if (c === undefined) return cancelled();
+        result.copy = { proposed, taken: c.logp >= greedyLogp - margin, judged: { proposedLogp: c.logp, greedyLogp, greedy: result.text, ms: c.ms } };
+        if (result.copy.taken) {
+          result.text = proposed;
+          result.tokens = c.tokens;
+          result.generatedTokens = c.tokens.length;
+          result.stopReason = 'end-of-line';
+        }
+      }
+      emit(result.text);
+      if (!result.timings.firstTokenMs) result.timings.firstTokenMs = performance.now() - t0;
+    }
     result.timings.totalMs = performance.now() - t0;
     return result;
   } catch (e) {
     if (e instanceof AbortError || req.signal?.aborted) return cancelled();
     throw e;
   }
+}
+
+/**
+ * The log-likelihood of a line from the state before the completion, its end included: the first
+ * token from that state's logits, the others and the line end from one prefill of the line's tokens.
+ */
+async function judgeCopy(cache: StateCache, state: RecurrentState, first: Float32Array, line: string, lineEnds: number[],
+  signal?: AbortSignal): Promise<{ logp: number; tokens: number[]; ms: number } | undefined> {
+  const t0 = performance.now();
+  const tokens = cache.opts.tokenizer.encode(line).ids;
+  if (signal?.aborted || tokens.length === 0) return signal?.aborted ? undefined : { logp: -Infinity, tokens, ms: 0 };
+  const r = await cache.lane.run('foreground', () => cache.backend.prefill(Int32Array.from(tokens), state, { allLogits: true }));
+  if (signal?.aborted) return undefined;
+  const V = first.length;
+  let logp = first[tokens[0]] - logNormalizer(first);
+  for (let j = 1; j <= tokens.length; j++) {
+    const row = r.logits.subarray((j - 1) * V, j * V); // the logits after token j - 1
+    const norm = logNormalizer(row);
+    logp += j < tokens.length ? row[tokens[j]] - norm : logSumExpOf(row, lineEnds, norm);
+  }
+  return { logp, tokens, ms: performance.now() - t0 };
 }

@@ -330,5 +330,6 @@ function toProtocolResult(r: PipelineResult): CompletionResult {
     latencyMs: Math.round(r.timings.totalMs * 10) / 10,
     firstTokenMs: Math.round(r.timings.firstTokenMs * 10) / 10,
     stoppedBy,
+    ...(r.copy?.taken ? { copied: true } : {}),
   };
 }

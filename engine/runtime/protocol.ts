@@ -78,6 +78,8 @@ export interface CompletionResult {
   latencyMs: number;
   firstTokenMs: number;
   stoppedBy: 'newline' | 'block-end' | 'max-tokens' | 'end-of-text' | 'cancelled';
+  /** the line is one the file repeats, which the model judged at least as likely as its own (stage 6) */
+  copied?: boolean;
 }
 
 export interface SummaryUnit {

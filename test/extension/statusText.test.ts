@@ -10,7 +10,9 @@ test('ready: model, backend, latency, files cached and memory', () => {
   assert.equal(s.text, '$(sparkle) Mamba 38 ms');
   assert.match(s.tooltip, /standin-random-28m \(28\.2M parameters, i8\) on wasm \(2 threads\)/);
   assert.match(s.tooltip, /3 files cached, 13 MB of 256 MB/);
-  assert.match(s.tooltip, /first token 11 ms, 7 tokens, 2 re-read/);
+  assert.match(s.tooltip, /first token 11 ms, 7 tokens, 2 re-read\./);
+  const copied = statusText({ ...base, last: { text: 'x', tokens: 7, rereadTokens: 2, suffixTokens: 0, latencyMs: 38.4, firstTokenMs: 11, stoppedBy: 'newline', copied: true } });
+  assert.match(copied.tooltip, /2 re-read, a line the file repeats\./);
 });
 
 test('a spinner with progress while a file is scanned', () => {

@@ -22,6 +22,8 @@ export interface Settings {
   memoryBudgetMB: number;
   checkpointSpacing: number;
   suffixWindowTokens: number;
+  /** complete a line the file repeats without running the model (completion stage 6) */
+  repeatedLines: boolean;
   /** model bundle folder; relative paths are inside the extension */
   modelPath: string;
 }
@@ -43,6 +45,7 @@ export const DEFAULT_SETTINGS: Settings = {
   memoryBudgetMB: 512,
   checkpointSpacing: 64,
   suffixWindowTokens: 0,
+  repeatedLines: true,
   modelPath: BUNDLED_MODEL_PATH,
 };
 
@@ -97,6 +100,7 @@ const RULES: { [K in keyof Settings]: Rule<Settings[K]> } = {
   memoryBudgetMB: int('memoryBudgetMB', 16, 16384),
   checkpointSpacing: int('checkpointSpacing', 8, 8192),
   suffixWindowTokens: int('suffixWindowTokens', 0, 4096),
+  repeatedLines: bool('repeatedLines'),
   modelPath: path('modelPath'),
 };
 

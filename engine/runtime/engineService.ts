@@ -218,6 +218,7 @@ export function serveEngine(port: Port, env: EngineEnvironment) {
         cursor: req.offset,
         suffix: req.suffix,
         suffixTokens: req.suffixWindowTokens,
+        copy: req.repeatedLines,
         mode: req.mode === 'block' ? 'multi-line' : 'single-line',
         maxTokens: req.maxTokens,
         temperature: req.temperature,

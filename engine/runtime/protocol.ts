@@ -54,6 +54,8 @@ export interface CompletionRequest {
   /** 0 = greedy */
   temperature: number;
   suffixWindowTokens?: number;
+  /** false: never complete with a line the file repeats (completion stage 6); default true */
+  repeatedLines?: boolean;
   /**
    * the editor's document length (UTF-16 units) when the request was made: an engine whose copy
    * differs refuses with a StaleDocumentError rather than complete a text the user does not see

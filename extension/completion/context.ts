@@ -45,5 +45,6 @@ export function buildRequest(input: CompletionInput, s: Settings): CompletionReq
     maxTokens: mode === 'block' ? s.maxTokensMultiLine : s.maxTokensSingleLine,
     temperature: s.temperature,
     suffixWindowTokens: s.suffixWindowTokens,
+    ...(s.repeatedLines ? {} : { repeatedLines: false }),
   };
 }

@@ -170,3 +170,20 @@ test('cancellation reaches the worker: a long prefill stops within a fraction of
   await engine().request('closeDocument', { uri });
   await engine().request('closeDocument', { uri: 'file:///twin.ts' });
 });
+
+test('a line the file repeats comes from the engine at once, marked copied, unless repeatedLines is off', async () => {
+  const block = 'const a = read(x);\nconst b = a + 1;\nwrite(b, a);\n';
+  const text = `${block}\nfunction again() {}\n${block.split('\n').slice(0, 2).join('\n')}\n`;
+  const uri = 'file:///repeat.ts';
+  const sync = new DocumentSync({ engine: () => engine(), shouldSync: () => true });
+  sync.open(doc(uri, () => text));
+  const base = { uri, offset: text.length, documentLength: text.length, mode: 'line' as const, maxTokens: 16, temperature: 0 };
+  const on = await engine().request('complete', base);
+  assert.equal(on.text, 'write(b, a);');
+  assert.equal(on.copied, true);
+  assert.equal(on.tokens, 0, 'the model generated nothing');
+  const off = await engine().request('complete', { ...base, repeatedLines: false });
+  assert.equal(off.copied, undefined);
+  assert.ok(off.tokens > 0, 'the model wrote this one');
+  sync.close(uri);
+});

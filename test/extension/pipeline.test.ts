@@ -173,3 +173,14 @@ test('the suffix is sent within the window, and not at all when the window is 0'
   off.engine.calls[0].resolve('1');
   await q;
 });
+
+test('repeatedLines off is sent to the engine; on (the default) is left to its default', async () => {
+  for (const [repeatedLines, sent] of [[true, undefined], [false, false]] as const) {
+    const { engine, pipeline } = make({ repeatedLines });
+    const p = pipeline.provide(input('x = '));
+    await tick();
+    assert.equal(engine.calls[0].req.repeatedLines, sent);
+    engine.calls[0].resolve('1');
+    await p;
+  }
+});

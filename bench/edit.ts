@@ -5,7 +5,7 @@
  *
  *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
  *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 512]
- *                      [-- --skeleton-share 0.75] [-- --precision f16|f32|i8] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
+ *                      [-- --skeleton-share 0.75] [-- --precision i8|f16|f32 (default: the engine's, i8)] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
  *
  * Scenarios, after the warm-up scan of the whole file:
@@ -32,7 +32,7 @@ import { ReferenceBackend } from '../engine/backends/referenceBackend.ts';
 import { loadBundle } from '../engine/bundle/loadBundle.ts';
 import { nodeBundleFiles } from '../engine/bundle/nodeBundleFiles.ts';
 import { ByteLevelTokenizer } from '../engine/cache/byteLevelTokenizer.ts';
-import { SKELETON_SHARE, StateCache } from '../engine/cache/stateCache.ts';
+import { DEFAULT_PRECISION, SKELETON_SHARE, StateCache } from '../engine/cache/stateCache.ts';
 import type { StatePrecision } from '../engine/cache/stateCodec.ts';
 import { requestCompletion, type CompletionResult } from '../engine/completion/completionRequest.ts';
 import { argmax } from '../engine/completion/sampler.ts';
@@ -54,7 +54,7 @@ const threads = Number(flag('--threads', '2'));
 /** the own kernels' threads: 2 (a helper thread) is what the engine runs with 2+ threads allowed */
 const kernelThreads = Number(flag('--kernel-threads', threads >= 2 ? '2' : '1')) === 2 ? 2 : 1;
 const budgetMb = Number(flag('--budget-mb', '512'));
-const precision = flag('--precision', 'f16') as StatePrecision;
+const precision = flag('--precision', DEFAULT_PRECISION) as StatePrecision;
 /** the extension's default (mambaComplete.suffixWindowTokens): 0 = the prefix alone, see bench:suffix */
 const suffixTokens = Number(flag('--suffix-tokens', '0'));
 const fim = suffixTokens > 0 && flag('--fim', 'on') !== 'off';

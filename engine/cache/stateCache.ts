@@ -25,6 +25,13 @@ import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
 // 512 MB: about 165 fp16 states of the bundled model (3.09 MiB each, d_state 128), one per 384
 // tokens of a 43k-token file (bench/results/edit.md)
 export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
+/**
+ * Parked checkpoints in int8 (per group of 64 SSM values, conv state in fp16): half of fp16's
+ * bytes, so the grid holds twice the states and a cursor jump re-reads half as much (measured:
+ * bench/results/i8-checkpoints.md). Completions that all start from a restored checkpoint
+ * measured as good as fp16's (bench/results/suffix.md).
+ */
+export const DEFAULT_PRECISION: StatePrecision = 'i8';
 export const SKELETON_SHARE = 0.75;
 /** earlier cursor states kept besides the live one */
 const LIVE_TRAIL = 4;
@@ -35,7 +42,7 @@ export interface StateCacheOptions {
   shape: ModelShape;
   /** bytes for all parked states of all documents (default 512 MB) */
   budgetBytes?: number;
-  /** storage of parked checkpoints (default f16; the live cursor state is always f32) */
+  /** storage of parked checkpoints (default DEFAULT_PRECISION; the live cursor state is always f32) */
   precision?: StatePrecision;
   placement?: Partial<PlacementOptions>;
   /**
@@ -163,7 +170,7 @@ export class StateCache {
   private readonly scan?: BackgroundScan;
 
   constructor(readonly opts: StateCacheOptions) {
-    this.store = new CheckpointStore(opts.budgetBytes ?? DEFAULT_BUDGET_BYTES, opts.precision ?? 'f16');
+    this.store = new CheckpointStore(opts.budgetBytes ?? DEFAULT_BUDGET_BYTES, opts.precision ?? DEFAULT_PRECISION);
     this.lane = opts.lane ?? new ComputeLane();
     this.placement = { ...DEFAULT_PLACEMENT, ...opts.placement };
     this.store.nearRadius = this.placement.nearRadius;

@@ -5,7 +5,7 @@
  *
  *   npm run bench:edit [-- --json] [-- --backend hybrid|onnx|kernel|reference] [-- --kernel-threads 1|2] [-- --model models/NAME]
  *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 512]
- *                      [-- --skeleton-share 0.75] [-- --precision i8|f16|f32 (default: the engine's, i8)] [-- --suffix-tokens N (default 0: prefix only)] [-- --think-ms 200] [-- --dwell-ms 500]
+ *                      [-- --skeleton-share 0.75] [-- --precision i8|f16|f32 (default: the engine's, i8)] [-- --suffix-tokens N (default 0: prefix only)] [-- --copy off|on (default off)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
  *
  * Scenarios, after the warm-up scan of the whole file:
@@ -58,6 +58,9 @@ const precision = flag('--precision', DEFAULT_PRECISION) as StatePrecision;
 /** the extension's default (mambaComplete.suffixWindowTokens): 0 = the prefix alone, see bench:suffix */
 const suffixTokens = Number(flag('--suffix-tokens', '0'));
 const fim = suffixTokens > 0 && flag('--fim', 'on') !== 'off';
+// the copy stage answers a line the file repeats without the state cache; these scenarios time
+// the cache, so it is off unless asked for (bench:suffix measures it)
+const copy = flag('--copy', 'off') === 'on';
 const thinkMs = Number(flag('--think-ms', '200'));
 /** mid-file edits: from the cursor's arrival on the line (a click) to the first keystroke */
 const dwellMs = Number(flag('--dwell-ms', '500'));
@@ -142,7 +145,7 @@ async function main() {
   log(`warm-up: ${tokens} tokens scanned in ${round(warmupMs / 1000, 2)} s; ${cache.store.doc(docId)!.positions.length} checkpoints, ${round(cache.store.bytesUsed / 1e6)} MB`);
 
   const complete = async (cursor: number): Promise<CompletionResult> => {
-    const res = await requestCompletion(cache, { docId, cursor, mode: 'single-line', maxTokens: 16, suffixTokens, fim }).result;
+    const res = await requestCompletion(cache, { docId, cursor, mode: 'single-line', maxTokens: 16, suffixTokens, fim, copy }).result;
     if (verbose) {
       const t = res.timings;
       console.error(`  cursor ${cursor}: reread ${res.reread}, prompt ${res.promptTokens}, generated ${res.generatedTokens}; state ${round(t.stateMs)} ms, prompt ${round(t.promptMs)} ms, total ${round(t.totalMs)} ms`);
@@ -154,7 +157,9 @@ async function main() {
   type Scenario = 'append' | 'midfile_edit' | 'cursor_jump';
   const firstToken: Record<Scenario, number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
   const generated: Record<Scenario, number[]> = { append: [], midfile_edit: [], cursor_jump: [] };
+  const copied: Record<Scenario, number> = { append: 0, midfile_edit: 0, cursor_jump: 0 };
   const record = (kind: Scenario, elapsedMs: number, res: CompletionResult) => {
+    if (res.copy?.taken) copied[kind]++;
     // the logits of the first token are ready when the state at the cursor is (and the prompt read)
     firstToken[kind].push(elapsedMs - (res.timings.totalMs - res.timings.stateMs - res.timings.promptMs));
     generated[kind].push(res.generatedTokens);
@@ -272,7 +277,7 @@ async function main() {
       const { text: t, cursor } = midTrials[i];
       cold.open('cold', t);
       const t0 = performance.now();
-      const res = await requestCompletion(cold, { docId: 'cold', cursor, mode: 'single-line', maxTokens: 16, suffixTokens, fim }).result;
+      const res = await requestCompletion(cold, { docId: 'cold', cursor, mode: 'single-line', maxTokens: 16, suffixTokens, fim, copy }).result;
       full.push(performance.now() - t0);
       if (res.reread < 1) throw new Error('full re-read did not re-read');
       if (verbose) console.error(`  full re-read: ${res.reread} tokens, ${round(full[full.length - 1])} ms`);
@@ -313,6 +318,7 @@ async function main() {
     reread_tokens_p50: { append: pct(appendReread, 50), midfile_edit: pct(midReread, 50), midfile_edit_cold: pct(midColdReread, 50), cursor_jump: pct(jumpReread, 50) },
     first_token_p50_ms: Object.fromEntries(Object.entries(firstToken).map(([k, v]) => [k, round(pct(v, 50))])),
     generated_tokens_p50: Object.fromEntries(Object.entries(generated).map(([k, v]) => [k, pct(v, 50)])),
+    copy_stage: copy ? { copied_requests: copied } : 'off',
     checkpoints_restored_by_undo_p50: pct(restoredByUndo, 50),
     rescan_after_typing_ms: round(settleAfterAppendMs),
     cache_bytes: cacheBytes, cache_bytes_per_1000_tokens: Math.round(cacheBytes / (docTokens / 1000)), checkpoints: rec.positions.length,

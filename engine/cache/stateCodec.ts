@@ -1,9 +1,10 @@
 /**
- * Compact storage of a recurrent state: IEEE half precision (fp16) when every value fits its
- * range, fp32 otherwise. The live state the engine computes with is always fp32; only parked
- * checkpoints are stored compactly. Rounding to fp16 adds a relative error of at most 2^-11 per
- * value; the state cache test and bench/edit.ts measure what that does to the state and the
- * logits downstream.
+ * Compact storage of a recurrent state. int8 (the state cache's default): the SSM state in
+ * symmetric int8 with one scale per group of values, the conv state in fp16. fp16: IEEE half
+ * precision when every value fits its range. fp32 otherwise. The live state the engine computes
+ * with is always fp32; only parked checkpoints are stored compactly. The state cache test and
+ * bench/edit.ts measure what the rounding does to the state and the logits downstream, and
+ * bench/suffixWindow.ts what it does to completions.
  */
 import type { RecurrentState } from '../model/recurrentState.ts';
 
@@ -18,7 +19,7 @@ export interface StoredState {
   bytes: number;
 }
 
-/** SSM values sharing one int8 scale (a row of d_state in the production shape) */
+/** SSM values sharing one int8 scale (half a row of d_state 128 in the production shape) */
 export const I8_GROUP = 64;
 
 /** largest finite fp16 value */

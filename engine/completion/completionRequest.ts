@@ -21,11 +21,11 @@ import { AbortError } from '../cache/stateCache.ts';
 import { SPECIAL_TOKENS } from '../cache/textTokenizer.ts';
 import type { RecurrentState } from '../model/recurrentState.ts';
 import { buildFimTail, lineStartHole } from './fimPrompt.ts';
-import { Sampler } from './sampler.ts';
+import { logNormalizer, logSumExpOf, Sampler } from './sampler.ts';
 import { StopRules, type CompletionMode, type StopReason } from './stopRules.ts';
 import { HealingConstraint, healPrefix } from './tokenHealing.ts';
 import { lineBreakTokens, lineIsUnfinished } from './lineContinuation.ts';
-import { lineEndTokens, logNormalizer, logSumExpOf, proposeLine } from './copyCandidate.ts';
+import { lineEndTokens, proposeLine } from './copyCandidate.ts';
 
 /**
  * A proposed line is taken when its log-likelihood (line end included) is at least the greedy

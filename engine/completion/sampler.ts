@@ -43,3 +43,26 @@ export function argmax(a: Float32Array): number {
   for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
   return best;
 }
+
+/** log of the sum of exp(scores[i]) over i in ids: the probability of a class of tokens */
+export function logSumExpOf(scores: Float32Array, ids: Iterable<number>, logNorm: number): number {
+  let max = -Infinity;
+  const picked: number[] = [];
+  for (const i of ids) {
+    picked.push(scores[i]);
+    if (scores[i] > max) max = scores[i];
+  }
+  if (max === -Infinity) return -Infinity;
+  let s = 0;
+  for (const v of picked) s += Math.exp(v - max);
+  return max + Math.log(s) - logNorm;
+}
+
+/** log of the softmax's normalizer: log sum exp(scores) */
+export function logNormalizer(scores: Float32Array): number {
+  let max = -Infinity;
+  for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
+  let s = 0;
+  for (let i = 0; i < scores.length; i++) s += Math.exp(scores[i] - max);
+  return max + Math.log(s);
+}

@@ -8,6 +8,7 @@ import type { StateCache } from '../cache/stateCache.ts';
 import type { ModelShape } from '../model/config.ts';
 import type { Weights } from '../bundle/weightsFile.ts';
 import type { TokenDiagnostics } from '../runtime/protocol.ts';
+import { logNormalizer } from '../completion/sampler.ts';
 
 // tokens per backend call: a completion typed meanwhile waits at most one piece
 const PIECE = 32;
@@ -82,11 +83,7 @@ export async function tokenDiagnostics(d: DiagnosticsInput): Promise<Omit<TokenD
 }
 
 export function scorePrediction(logits: Float32Array, actual: number, k: number) {
-  let max = -Infinity;
-  for (const v of logits) if (v > max) max = v;
-  let z = 0;
-  for (const v of logits) z += Math.exp(v - max);
-  const logZ = Math.log(z) + max;
+  const logZ = logNormalizer(logits);
   let entropy = 0;
   let rank = 0;
   const la = logits[actual];

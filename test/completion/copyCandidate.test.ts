@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { copyCandidate, lineEndTokens, logNormalizer, logSumExpOf, proposeLine } from '../../engine/completion/copyCandidate.ts';
+import { copyCandidate, lineEndTokens, proposeLine } from '../../engine/completion/copyCandidate.ts';
+import { logNormalizer, logSumExpOf } from '../../engine/completion/sampler.ts';
 import { COPY_MARGIN_NATS, requestCompletion } from '../../engine/completion/completionRequest.ts';
 import { StateCache } from '../../engine/cache/stateCache.ts';
 import { SPECIAL_TOKENS } from '../../engine/cache/textTokenizer.ts';

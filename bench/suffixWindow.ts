@@ -12,8 +12,8 @@
  * as the rest of the line is blank. Metrics per window: exact match of the completion with the
  * removed rest (trailing blanks ignored), edit similarity (1 - Levenshtein / longer length),
  * empty suggestions, and the request's median time on this machine. --copy both (the default)
- * runs the prefix-only prompt with and without stage 6 (the line the file repeats, judged by the
- * model: completionRequest.ts), side by side on the same samples. --from-checkpoints: before each
+ * runs the prefix-only prompt with and without stage 6 (the line the file repeats, completed
+ * without the model: completionRequest.ts), side by side on the same samples. --from-checkpoints: before each
  * request the cache's fp32 states (the cursor's live state and its recent trail) are dropped, so
  * every request restores a checkpoint stored at --precision and reads on from there: what that
  * storage does to completions, with nothing kept in fp32 to hide it.

@@ -304,8 +304,9 @@ async function runCompletion(cache: StateCache, req: CompletionRequest, emit: (t
 async function judgeCopy(cache: StateCache, state: RecurrentState, first: Float32Array, line: string, lineEnds: number[],
   signal?: AbortSignal): Promise<{ logp: number; tokens: number[]; ms: number } | undefined> {
   const t0 = performance.now();
+  if (signal?.aborted) return undefined;
   const tokens = cache.opts.tokenizer.encode(line).ids;
-  if (signal?.aborted || tokens.length === 0) return signal?.aborted ? undefined : { logp: -Infinity, tokens, ms: 0 };
+  if (tokens.length === 0) return { logp: -Infinity, tokens, ms: 0 };
   const r = await cache.lane.run('foreground', () => cache.backend.prefill(Int32Array.from(tokens), state, { allLogits: true }));
   if (signal?.aborted) return undefined;
   const V = first.length;

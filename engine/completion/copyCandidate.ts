@@ -2,9 +2,9 @@
  * The line a file repeats. Where the cursor's last k lines occurred earlier in the file, the line
  * that followed them there is proposed, from the most recent such place. A recurrent model holds
  * the file only in its fixed state. Most of the transformer baseline's next-line lead is on lines
- * already in the prompt (training/runs/corpus2x_h200.md). The model then judges the proposal
- * against its own greedy line (completionRequest.ts), so a wrong proposal costs a prefill of a
- * few tokens, not a wrong completion. training/copy_rule.py is the same rule, measured in
+ * already in the prompt (training/runs/corpus2x_h200.md). By default the proposal is the completion
+ * and the model is not run; with a finite margin the model judges it against its own greedy line
+ * (completionRequest.ts). training/copy_rule.py is the same rule, measured in
  * training/runs/copy_rule.md.
  */
 

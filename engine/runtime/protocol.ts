@@ -80,7 +80,7 @@ export interface CompletionResult {
   latencyMs: number;
   firstTokenMs: number;
   stoppedBy: 'newline' | 'block-end' | 'max-tokens' | 'end-of-text' | 'cancelled';
-  /** the line is one the file repeats, which the model judged at least as likely as its own (stage 6) */
+  /** the line is one the file repeats, taken by completion stage 6 (unjudged by default, so the model wrote none of it) */
   copied?: boolean;
 }
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter, defaultdict
 
-from eval_samples import build_samples, load_heldout
+from eval_samples import rebuild_samples
 from metrics import load_raws
 
 IDENT = re.compile(r"[A-Za-z_]\w{2,}")
@@ -32,15 +32,12 @@ def category(ref, prompt_text):
 
 def breakdown(heldout, raw_paths, seed=0, min_docs=20):
     raw = load_raws(raw_paths)
-    models, ref_samples = raw["models"], raw["samples"]
-    n = max(len(s["nextline"]) for s in ref_samples.values())
-    samples = build_samples(load_heldout(heldout, min_docs), n, seed)
+    models = raw["models"]
+    samples = rebuild_samples(heldout, raw, "copy_breakdown", seed, min_docs)
     out = {}
     for task in ("nextline", "fim"):
         counts = defaultdict(Counter)
         for lang, s in samples.items():
-            if [x["ref"] for x in s[task]] != [x["ref"] for x in ref_samples[lang][task]]:
-                raise SystemExit(f"copy_breakdown: {lang} {task} samples differ from the raw files' (other --n or seed?)")
             for i, x in enumerate(s[task]):
                 prompt = x["prefix"] + (x.get("suffix", "")[:SUFFIX_CHARS] if task == "fim" else "")
                 c = counts[category(x["ref"], prompt)]

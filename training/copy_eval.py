@@ -12,7 +12,6 @@ rule unjudged. Only the samples where the rule fires are run; --raw gives the ot
 import argparse
 import json
 import math
-import sys
 import time
 from collections import defaultdict
 
@@ -21,8 +20,8 @@ import torch
 
 import eval as ev
 from copy_rule import copy_candidate
-from data import SUFFIX_MAX_TOKENS, iter_documents
-from eval_samples import build_samples, load_heldout
+from data import iter_documents
+from eval_samples import build_samples, check_same_refs, load_heldout
 from metrics import load_raws
 
 MARGINS = (0.0, 1.0, 2.0, 4.0, math.inf)
@@ -95,10 +94,8 @@ def main():
     docs = first_docs(args.docs, args.docs_per_lang) if args.docs_per_lang else load_heldout(args.docs, 20)
     samples = build_samples(docs, args.n, 0)
     raw = load_raws([args.raw]) if args.raw else None
-    for lang, s in samples.items():  # the raw predictions must be of these very samples
-        for task in args.tasks.split(",") if raw else ():
-            if [x["ref"] for x in s[task]] != [x["ref"] for x in raw["samples"][lang][task]]:
-                raise SystemExit(f"copy_eval: {lang} {task} samples differ from {args.raw}'s (other --n?)")
+    if raw:  # the raw predictions must be of these very samples
+        check_same_refs(samples, raw["samples"], args.tasks.split(","), "copy_eval", args.raw)
     model = ev.load_model(args.ckpt)
     ks = [int(k) for k in args.ks.split(",")]
     out = {"docs": args.docs, "n": args.n, "ks": ks, "margins": [str(m) for m in MARGINS], "tasks": {}}

@@ -10,7 +10,7 @@ import os
 from collections import defaultdict
 
 from copy_rule import copy_candidate
-from eval_samples import build_samples, load_heldout
+from eval_samples import rebuild_samples
 from metrics import load_raws
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,13 +26,10 @@ def rule_line(task, x):
 
 def copy_scores(heldout, raw_paths, seed=0, min_docs=20):
     raw = load_raws(raw_paths)
-    n = max(len(s["nextline"]) for s in raw["samples"].values())
-    samples = build_samples(load_heldout(heldout, min_docs), n, seed)
+    samples = rebuild_samples(heldout, raw, "copy_scores", seed, min_docs)
     out = defaultdict(dict)
     for lang, s in samples.items():
         for task in ("nextline", "fim"):
-            if [x["ref"] for x in s[task]] != [x["ref"] for x in raw["samples"][lang][task]]:
-                raise SystemExit(f"copy_scores: {lang} {task} samples differ from the raw files'")
             rule = [rule_line(task, x) for x in s[task]]
             refs = [x["ref"] for x in s[task]]
             fired = [r is not None for r in rule]

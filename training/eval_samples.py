@@ -51,3 +51,19 @@ def build_samples(docs_by_lang, n, seed):
                         summary.append({"doc": di, "code": u.code, "ref": u.summary})
         samples[lang] = {"nextline": nextline, "fim": fim, "summary": summary}
     return samples
+
+
+def check_same_refs(samples, raw_samples, tasks, who, source):
+    """Exits unless samples (build_samples) are the ones eval.py scored in a raw file (same references)."""
+    for lang, s in samples.items():
+        for task in tasks:
+            if [x["ref"] for x in s[task]] != [x["ref"] for x in raw_samples[lang][task]]:
+                raise SystemExit(f"{who}: {lang} {task} samples differ from {source}'s (other --n or seed?)")
+
+
+def rebuild_samples(heldout, raw, who, seed=0, min_docs=20, tasks=("nextline", "fim")):
+    """The held-out samples of eval.py's raw output (metrics.load_raws), rebuilt and checked against it."""
+    n = max(len(s["nextline"]) for s in raw["samples"].values())
+    samples = build_samples(load_heldout(heldout, min_docs), n, seed)
+    check_same_refs(samples, raw["samples"], tasks, who, "the raw files")
+    return samples

@@ -1,4 +1,5 @@
 """CPU checks of model.py (run: /usr/bin/python3 training/tests/test_model.py)."""
+import dataclasses
 import os
 import sys
 
@@ -38,9 +39,9 @@ def test_chunked_ssd_equals_recurrence_with_groups():
     assert torch.allclose(S, S2, atol=1e-9)
 
 
-def test_step_by_step_decoding_equals_chunked_forward():
+def test_step_by_step_decoding_equals_chunked_forward(shape=TINY):
     torch.manual_seed(1)
-    m = Mamba2LM(TINY).double()
+    m = Mamba2LM(shape).double()
     for layer in m.backbone.layers:
         layer.mixer.ssd_block = 8
     ids = torch.randint(0, 50, (3, 21))
@@ -52,6 +53,11 @@ def test_step_by_step_decoding_equals_chunked_forward():
         outs.append(lg)
     step_logits = torch.stack(outs, 1)
     assert torch.allclose(full[:, 5:], step_logits, atol=1e-6)  # dt is computed in fp32 on both paths, (full[:, 5:] - step_logits).abs().max()
+
+
+def test_step_by_step_decoding_with_groups_equals_chunked_forward():
+    """n_groups > 1: each group of heads reads its own B and C, on both paths."""
+    test_step_by_step_decoding_equals_chunked_forward(dataclasses.replace(TINY, n_groups=4))
 
 
 def test_left_padding_with_mask_leaves_state_untouched():

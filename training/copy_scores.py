@@ -2,7 +2,8 @@
 engine's completer runs it unjudged (completion stage 6): where the rule fires its line is the
 prediction, elsewhere the model's. Needs no model: eval.py's predictions and the held-out split.
 
-    python3 training/copy_scores.py --heldout .corpus/heldout.jsonl.xz --raw RAW [--raw ...] --out copy_scores.json
+    python3 training/copy_scores.py --heldout .corpus/heldout.jsonl.xz --raw RAW [--raw ...] --out copy_scores.json \
+        [--into models/NAME/eval.json --model MODEL [--baseline transformer --baseline ngram]]
 """
 import argparse
 import json
@@ -52,6 +53,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--into", default=None, help="an eval.json to add the figures of --model to, as copy_rule (model_card.py shows them)")
     ap.add_argument("--model", default=None, help="the model of the raw files that --into reports")
+    ap.add_argument("--baseline", action="append", default=[],
+                    help="a model of the raw files that --into also reports, alone and with the rule (like for like)")
     args = ap.parse_args()
     res = copy_scores(args.heldout, args.raw)
     with open(args.out, "w") as f:
@@ -65,6 +68,12 @@ def main():
             "languages": {lang: {task: {"samples": row["samples"], "fired": row["fired"], "rule_right": row["rule_right"],
                                         **row[args.model]} for task, row in tasks.items()} for lang, tasks in res.items()},
         }
+        if args.baseline:
+            ev["copy_rule"]["baselines"] = {
+                name: {lang: {task: {k: row[name][k] for k in ("alone", "with_rule")} for task, row in tasks.items()}
+                       for lang, tasks in res.items()} for name in args.baseline}
+            ev["copy_rule"]["baselines_raw"] = [os.path.relpath(r, ROOT) for r in args.raw
+                                                if set(args.baseline) & set(load_raws([r])["models"])]
         with open(args.into, "w") as f:
             json.dump(ev, f, indent=1)
     for task in ("nextline", "fim"):

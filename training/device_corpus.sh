@@ -8,6 +8,10 @@ if [ ! -f $W/corpus/train.jsonl.xz ] && ls $W/corpus/train.part*.jsonl.xz >/dev/
   cat "$TRAIN" $W/corpus/train.part*.jsonl.xz > $W/corpus/train.jsonl.xz || exit 1
 fi
 [ -f $W/corpus/train.jsonl.xz ] && TRAIN=$W/corpus/train.jsonl.xz
+PARTS=$(cat $PWD/.corpus/parts.txt 2>/dev/null || echo 1)
+if [ "$PARTS" -gt 1 ] && [ "$TRAIN" = "$PWD/.corpus/train.jsonl.xz" ]; then
+  echo "corpus: .corpus holds part 1 of $PARTS and the others are not in $W/corpus (a fresh machine?): run device_stash.sh first"; exit 1
+fi
 for f in "$TRAIN" "$HELDOUT"; do
   [ -f "$f" ] || { echo "corpus: $f is missing (carry .corpus, or run device_stash.sh first on a warm machine)"; exit 1; }
 done

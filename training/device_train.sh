@@ -5,7 +5,8 @@
 #   train_state.json, train_meta.json), $OUT/model.safetensors.partNN (fp16 matrices, 15 MiB parts)
 # TOTAL_STEPS=N: the schedule runs over N steps, not over this call's time, and the run's fp32 weights
 # and optimizer moments stay in $W/warm.pt; the same command on the still-warm machine goes on from
-# there with the same rows (one run in several calls). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
+# there with the same rows (one run in several calls); give the later calls RESUME=1, so that one
+# which finds the machine gone stops instead of starting the run over. MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
 set -o pipefail
 export PYTHONUNBUFFERED=1
 START=$(date +%s)
@@ -21,6 +22,10 @@ if [ -n "${TOKENIZER:-}" ]; then  # an existing tokenizer (the bundled one, say)
   cp ../$TOKENIZER $W/tokenizer.json || exit 1
 else
   python3 tokenizer.py --corpus $TRAIN --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
+fi
+if [ -n "${RESUME:-}" ] && { [ ! -f $W/warm.pt ] || [ ! -f $W/data/train_meta.json ]; }; then
+  # RESUME=1 on a later call of a chained run: the machine went back, so starting over would waste the call
+  echo "call1: RESUME=1 but $W/warm.pt or $W/data is gone (the machine was not warm): stopping" | log; exit 1
 fi
 if [ -n "${TOTAL_STEPS:-}" ] && [ -f $W/warm.pt ] && [ -f $W/data/train_meta.json ]; then
   echo "call1: going on from $W/warm.pt with the rows in $W/data" | log

@@ -3,7 +3,8 @@
     python3 training/corpus/split_parts.py --src .corpus-full --parts 2
 
 Part 1 of train.jsonl.xz goes to .corpus/train.jsonl.xz, part k to .corpus-b/train.part{k}.jsonl.xz,
-cut at line boundaries into pieces of about equal bytes; heldout.jsonl.xz goes to both folders.
+cut at line boundaries into pieces of about equal bytes; heldout.jsonl.xz goes to both folders,
+and .corpus/parts.txt says how many parts there are.
 `training/device_stash.sh` (carry .corpus-b) leaves the parts on the machine and the next call
 (carry .corpus) joins them: xz streams concatenate, so the join decodes to the original lines.
 """
@@ -39,6 +40,10 @@ def main():
         with open(path, "wb") as f:
             f.write(data)
         print(f"{path}: {len(chunk)} documents, {len(data) / 2**20:.2f} MiB")
+    # device_corpus.sh reads this, so a call on a fresh machine (the parts not stashed) stops at once
+    # instead of training on the first part alone
+    with open(os.path.join(first, "parts.txt"), "w") as f:
+        f.write(f"{args.parts}\n")
 
 
 if __name__ == "__main__":

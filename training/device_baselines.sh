@@ -2,15 +2,11 @@
 # Device call 2 (carry [".corpus", ".device-out/call1-small"]): the transformer baseline on the same
 # rows (data.py is deterministic) for the same steps as the Mamba-2 run, capped at its training
 # seconds, then the transformer and the n-gram completer evaluated on the same held-out samples.
-set -o pipefail
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
-W=/tmp/mc
+source training/device_common.sh
 mkdir -p $W/call1
 source training/device_corpus.sh
 tar -C $W/call1 -xzf .device-out/call1-small/small.tgz || exit 1
 cd training
-log() { tee -a $OUT/log.txt; }
 if ! cmp -s $W/call1/train_meta.json $W/data/train_meta.json; then  # /tmp did not survive: rebuild the same rows
   VARIANTS=$(python3 -c "import json; print(json.load(open('$W/call1/train_meta.json'))['variants'])")
   python3 data.py --corpus $TRAIN --tokenizer $W/call1/tokenizer.json --out $W/data --variants $VARIANTS 2>&1 | log || exit 1

@@ -5,18 +5,13 @@
 # is left of the call, on the same rows as call 1 (rebuilt with the bundle's tokenizer, so the ids match),
 # continuing call 1's data position. Then the same evaluation as call 1 and the checkpoint sent back.
 #   $OUT/log.txt, $OUT/mamba_cont.csv, $OUT/raw_mamba.json.xz, $OUT/small.tgz, $OUT/model.safetensors.partNN
-set -o pipefail
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
+source training/device_common.sh
 CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-95}    # evaluation (53 s in call 1) and packing after training
 LR=${LR:-1e-3}          # a third of call 1's peak: the model is past its fast-learning phase
-W=/tmp/mc
-mkdir -p $W
 CORPUS=$PWD/.corpus
 BUNDLE=$PWD/models/mamba2-code-28m
 cd training
-log() { tee -a $OUT/log.txt; }
 # call 1 ended at step 2472 after 305.03 training seconds and 162004992 tokens (runs/device_call1.log)
 python3 bundle_to_checkpoint.py --bundle $BUNDLE --out $W/start --step 2472 --train-seconds 305.03 \
   --tokens 162004992 2>&1 | log || exit 1

@@ -3,12 +3,8 @@
 # prompt's prefix cut as eval.json cuts it (the last 1024 tokens), to 2048, and not at all (the
 # whole file before the cursor, which is what the extension's cached state has read).
 #   $OUT/log.txt, $OUT/raw_prefix_cuts.json.xz (models mamba2-bundled, mamba2-bundled@2048, mamba2-bundled@file)
-set -o pipefail
-export PYTHONUNBUFFERED=1
-W=/tmp/mc
-mkdir -p $W
+source training/device_common.sh
 cd training
-log() { tee -a $OUT/log.txt; }
 H=../.corpus-b/heldout.jsonl.xz
 [ -f $H ] || H=../.corpus/heldout.jsonl.xz
 python3 bundle_to_checkpoint.py --bundle ../models/mamba2-code-28m --out $W/old --step 0 --train-seconds 0 --tokens 0 2>&1 | log

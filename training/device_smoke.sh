@@ -2,12 +2,8 @@
 # Device call 0: every step of the pipeline at a small scale on the GPU machine's own Python
 # files and C headers (compile, memory, throughput, tokenizer regex, HF loading), before the
 # real corpus exists. Logs and small results go to $OUT.
-set -o pipefail
-export PYTHONUNBUFFERED=1
-W=/tmp/mc
-mkdir -p $W
+source training/device_common.sh
 cd training
-log() { tee -a $OUT/log.txt; }
 nvidia-smi --query-gpu=name,memory.total --format=csv 2>&1 | log
 python3 -c "import torch, transformers, tokenizers; print(torch.__version__, transformers.__version__, tokenizers.__version__)" 2>&1 | log
 python3 tests/make_site_corpus.py --out $W --max-bytes 60000000 2>&1 | log

@@ -4,13 +4,9 @@
 # device_train.sh, run straight after on the still-warm machine, joins them to .corpus's part.
 # Meanwhile the bundled model is evaluated on the held-out samples (the ship rule's comparison),
 # so the baselines call need not: $OUT/log.txt, $OUT/old_bundle.json.xz.
-set -o pipefail
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
-W=/tmp/mc
+source training/device_common.sh
 mkdir -p $W/corpus
 cp .corpus-b/*.jsonl.xz $W/corpus/ || exit 1
-log() { tee -a $OUT/log.txt; }
 ls -l $W/corpus | log
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 | log
 cd training

@@ -5,17 +5,13 @@
 # sweep.py trains each configuration for STEPS steps on the same rows in the same order and
 # measures held-out bits/byte per language (eval.py's bits_per_byte) on the same tokens.
 #   $OUT/log.txt, $OUT/sweep.json, $OUT/curves.csv, $OUT/train_meta.json
-set -o pipefail
-export PYTHONUNBUFFERED=1
-export PYTHONWARNINGS="ignore::SyntaxWarning"  # doc_units' regex strings, in every worker
-START=$(date +%s)
-CALL_S=${CALL_S:-480}   # a configuration that would end after START + CALL_S is skipped
 W=/tmp/sweep
-mkdir -p $W
+source training/device_common.sh
+export PYTHONWARNINGS="ignore::SyntaxWarning"  # doc_units' regex strings, in every worker
+CALL_S=${CALL_S:-480}   # a configuration that would end after START + CALL_S is skipped
 CORPUS=$PWD/.corpus
 TOK=$PWD/models/mamba2-code-28m/tokenizer.json
 cd training
-log() { tee -a $OUT/log.txt; }
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>&1 | log
 python3 -c "import torch; print('torch', torch.__version__)" 2>&1 | log
 python3 data.py --corpus $CORPUS/train.jsonl.xz --tokenizer $TOK --out $W/data --max-chars ${MAX_CHARS:-70000000} 2>&1 | log || exit 1

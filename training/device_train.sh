@@ -7,16 +7,11 @@
 # and optimizer moments stay in $W/warm.pt; the same command on the still-warm machine goes on from
 # there with the same rows (one run in several calls); give the later calls RESUME=1, so that one
 # which finds the machine gone stops instead of starting the run over. MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
-set -o pipefail
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
+source training/device_common.sh
 CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-100}   # evaluation, HF check and packing after training
-W=/tmp/mc
-mkdir -p $W
 source training/device_corpus.sh
 cd training
-log() { tee -a $OUT/log.txt; }
 echo "call1: training text $(du -b $TRAIN | cut -f1) bytes of xz, held-out $HELDOUT" | log
 if [ -n "${TOKENIZER:-}" ]; then  # an existing tokenizer (the bundled one, say): the same ids as before
   cp ../$TOKENIZER $W/tokenizer.json || exit 1

@@ -18,11 +18,12 @@ if [ -n "${TOKENIZER:-}" ]; then  # an existing tokenizer (the bundled one, say)
 else
   python3 tokenizer.py --corpus $TRAIN --out $W/tokenizer.json --sample-bytes 40000000 2>&1 | log || exit 1
 fi
-if [ -n "${RESUME:-}" ] && { [ ! -f $W/warm.pt ] || [ ! -f $W/data/train_meta.json ]; }; then
+WARM=""; [ -f $W/warm.pt ] && [ -f $W/data/train_meta.json ] && WARM=1  # an earlier call's run and rows are here
+if [ -n "${RESUME:-}" ] && [ -z "$WARM" ]; then
   # RESUME=1 on a later call of a chained run: the machine went back, so starting over would waste the call
   echo "call1: RESUME=1 but $W/warm.pt or $W/data is gone (the machine was not warm): stopping" | log; exit 1
 fi
-if [ -n "${TOTAL_STEPS:-}" ] && [ -f $W/warm.pt ] && [ -f $W/data/train_meta.json ]; then
+if [ -n "${TOTAL_STEPS:-}" ] && [ -n "$WARM" ]; then
   echo "call1: going on from $W/warm.pt with the rows in $W/data" | log
   SCHEDULE="--total-steps $TOTAL_STEPS --warm-state $W/warm.pt"
 else

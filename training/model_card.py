@@ -192,6 +192,8 @@ def write_card(model_dir, ev, sources, plots):
                  "(`training/runs/copy_rule.md`). Scored by `training/copy_scores.py` from the predictions of "
                  f"`{rule['model']}` (the bundle, int8) on the same held-out samples.")
         base = rule.get("baselines")
+        if base and not {"transformer", "ngram"} <= set(base):
+            base = None  # the like-for-like table needs both baselines' predictions
         if base:
             # the baselines' predictions come from a rerun of their recipe (the table above has the first run's)
             L[-1] += (" The baselines get the same rule, from the predictions of a rerun of their training recipe "

@@ -6,7 +6,8 @@ Steps (each drop is counted by reason in STATS.md):
   2. per-file filters: licence of the file's DEP-5 stanza, copyleft header, size,
      binary / non-UTF-8, minified, generated / compiled output, data tables
   3. exact dedup (sha256 of whitespace-normalised text)
-  4. split by package (never by file): a few packages per language held out
+  4. split by package (never by file): a few packages per language held out, the ones
+     heldout_packages.txt names (choose_heldout picked them when it was written)
   5. subsample train per language to a byte budget (water-filling across
      packages so no single package dominates), so the compressed output fits
   6. near-duplicate removal: MinHash over 5-token shingles, LSH 8 bands x 8 rows,
@@ -217,6 +218,11 @@ def choose_heldout(files, frac, min_bytes, max_bytes):
     return held
 
 
+def read_heldout_packages(path):
+    with open(path) as f:
+        return {l.strip() for l in f if l.strip() and not l.startswith("#")}
+
+
 def cap_heldout(files, max_bytes, drops):
     """A held-out package also brings its other languages; keep at most max_bytes per language
     (whole files in stable order; the rest is dropped, never moved to train)."""
@@ -334,6 +340,8 @@ def main():
     ap.add_argument("--train-mb-per-lang", type=float, default=21.0)
     # a device call carries 64 MiB in all: the working tree (~34.3 MiB with the bundle) and this
     ap.add_argument("--max-xz-mib", type=float, default=27.5)
+    ap.add_argument("--heldout-packages", default=os.path.join(HERE, "heldout_packages.txt"),
+                    help="the held-out packages, fixed; where the file is missing, choose_heldout picks them")
     args = ap.parse_args()
 
     with open(os.path.join(args.src_root, "sources.full.json")) as f:
@@ -358,7 +366,10 @@ def main():
         files = exact_dedup(files, drops)
         with open(cache, "wb") as f:
             pickle.dump((files, drops), f)
-    held = choose_heldout(files, frac=0.03, min_bytes=300_000, max_bytes=1_500_000)
+    if os.path.exists(args.heldout_packages):
+        held = read_heldout_packages(args.heldout_packages) & {f["package"] for f in files}
+    else:
+        held = choose_heldout(files, frac=0.03, min_bytes=300_000, max_bytes=1_500_000)
     for f in files:
         f["split"] = "heldout" if f["package"] in held else "train"
     pool_bytes = collections.Counter()

@@ -13,7 +13,7 @@ how it was fetched, and whether the licence is permissive enough to use.
           golang-1.19-src, rust-src, the Python standard library); licence =
           usr/share/doc/NAME/copyright
 
-Usage: python3 fetch_sources.py [--src-root /tmp/corpus-src] [--jobs 6]
+Usage: python3 fetch_sources.py [--src-root /tmp/corpus-src] [--jobs 6] [--extra-pins pins_added.json]
 Re-running skips packages already unpacked.
 """
 import argparse
@@ -165,9 +165,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src-root", default="/tmp/corpus-src")
     ap.add_argument("--jobs", type=int, default=6)
+    ap.add_argument("--extra-pins", default=None,
+                    help="more pins (pins.json's format) fetched as well, e.g. pins_added.json, not yet trained on")
     args = ap.parse_args()
     with open(os.path.join(HERE, "pins.json")) as f:
         pins = json.load(f)
+    if args.extra_pins:
+        with open(args.extra_pins) as f:
+            pins += json.load(f)
     os.makedirs(args.src_root, exist_ok=True)
     if any(p["ecosystem"] == "debsrc" for p in pins):
         prepare_apt_src(args.src_root)

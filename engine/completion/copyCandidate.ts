@@ -7,6 +7,7 @@
  * (completionRequest.ts). training/copy_rule.py is the same rule, measured in
  * training/runs/copy_rule.md.
  */
+import { tokensWhere, type VocabularyTokenizer } from './vocabularySets.ts';
 
 /** previous lines that must match: measured best on a dev set drawn from the training split (prefix only) */
 export const COPY_CONTEXT_LINES = 2;
@@ -55,15 +56,7 @@ export function proposeLine(text: string, cursor: number, suffix?: string): stri
   return nl < 0 ? undefined : copyCandidate(text, cursor, COPY_CONTEXT_LINES_FIM, suffix.slice(nl + 1).split('\n')[0]);
 }
 
-const byTokenizer = new WeakMap<object, number[]>();
-
 /** ids of the tokens that hold a line break: where a single line ends (training/eval.py's stop set) */
-export function lineEndTokens(tokenizer: { vocabSize: number; tokenBytes(id: number): Uint8Array }): number[] {
-  let ids = byTokenizer.get(tokenizer);
-  if (!ids) {
-    ids = [];
-    for (let id = 0; id < tokenizer.vocabSize; id++) if (tokenizer.tokenBytes(id).includes(0x0a)) ids.push(id);
-    byTokenizer.set(tokenizer, ids);
-  }
-  return ids;
+export function lineEndTokens(tokenizer: VocabularyTokenizer): Int32Array {
+  return tokensWhere(tokenizer, 'line-end', (bytes) => bytes.includes(0x0a));
 }

@@ -7,6 +7,7 @@
  * decoder takes the model's best guess of the line's continuation instead.
  */
 import type { TextTokenizer } from '../cache/textTokenizer.ts';
+import { tokensWhere } from './vocabularySets.ts';
 
 /** Ends of a line that still needs its right-hand side: an operator, a separator, an open bracket, a keyword that takes an operand. */
 const UNFINISHED = /(?:[=+\-%&|^?,(\[{.:]|=>|\b(?:return|await|yield|new|typeof|in|of|and|or|not|if|elif|while|case|throw))\s*$/;
@@ -16,19 +17,9 @@ export function lineIsUnfinished(linePrefix: string): boolean {
 }
 
 const LINE_BREAK_FIRST = /^[ \t]*[\r\n]/;
-const byTokenizer = new WeakMap<TextTokenizer, Int32Array>();
+const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** ids of the tokens that start with a line break (after optional spaces or tabs) */
 export function lineBreakTokens(tokenizer: TextTokenizer): Int32Array {
-  let ids = byTokenizer.get(tokenizer);
-  if (!ids) {
-    const found: number[] = [];
-    const decoder = new TextDecoder('utf-8', { fatal: false });
-    for (let id = 0; id < tokenizer.vocabSize; id++) {
-      if (LINE_BREAK_FIRST.test(decoder.decode(tokenizer.tokenBytes(id)))) found.push(id);
-    }
-    ids = Int32Array.from(found);
-    byTokenizer.set(tokenizer, ids);
-  }
-  return ids;
+  return tokensWhere(tokenizer, 'line-break-first', (bytes) => LINE_BREAK_FIRST.test(decoder.decode(bytes)));
 }

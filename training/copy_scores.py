@@ -25,8 +25,8 @@ def rule_line(task, x):
     return copy_candidate(x["prefix"], K_FIM, x["suffix"].split("\n")[0])
 
 
-def copy_scores(heldout, raw_paths, seed=0, min_docs=20):
-    raw = load_raws(raw_paths)
+def copy_scores(heldout, raw, seed=0, min_docs=20):
+    """raw: metrics.load_raws of eval.py's outputs"""
     samples = rebuild_samples(heldout, raw, "copy_scores", seed, min_docs)
     out = defaultdict(dict)
     for lang, s in samples.items():
@@ -56,7 +56,8 @@ def main():
     ap.add_argument("--baseline", action="append", default=[],
                     help="a model of the raw files that --into also reports, alone and with the rule (like for like)")
     args = ap.parse_args()
-    res = copy_scores(args.heldout, args.raw)
+    raw = load_raws(args.raw)
+    res = copy_scores(args.heldout, raw)
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
     if args.into:
@@ -72,8 +73,7 @@ def main():
             ev["copy_rule"]["baselines"] = {
                 name: {lang: {task: {k: row[name][k] for k in ("alone", "with_rule")} for task, row in tasks.items()}
                        for lang, tasks in res.items()} for name in args.baseline}
-            ev["copy_rule"]["baselines_raw"] = [os.path.relpath(r, ROOT) for r in args.raw
-                                                if set(args.baseline) & set(load_raws([r])["models"])]
+            ev["copy_rule"]["baselines_raw"] = sorted({os.path.relpath(raw["model_files"][name], ROOT) for name in args.baseline})
         with open(args.into, "w") as f:
             json.dump(ev, f, indent=1)
     for task in ("nextline", "fim"):

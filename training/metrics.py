@@ -96,14 +96,18 @@ def score(raw):
 
 
 def load_raws(paths):
-    """eval.py outputs merged into one (their models side by side); they must share their samples."""
+    """eval.py outputs merged into one (their models side by side); they must share their samples.
+    raw["model_files"] names the file each model came from."""
     raw = None
     for path in paths:
         with lzma.open(path, "rt") as f:
             r = json.load(f)
+        files = {name: path for name in r["models"]}
         if raw is None:
             raw = r
+            raw["model_files"] = files
             continue
+        raw["model_files"].update(files)
         if r["samples"] != raw["samples"]:
             raise SystemExit(f"{path}: its held-out samples differ from {paths[0]}'s; run eval.py with the same corpus and seed")
         raw["models"].update(r["models"])

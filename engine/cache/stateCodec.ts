@@ -19,7 +19,7 @@ export interface StoredState {
   bytes: number;
 }
 
-/** SSM values sharing one int8 scale (half a row of d_state 128 in the production shape) */
+/** SSM values sharing one int8 scale (one row of d_state 64 in the production shape) */
 export const I8_GROUP = 64;
 
 /** largest finite fp16 value */

@@ -32,7 +32,10 @@ function writeGguf(src: BundleSource, type: MatrixType, name: string): string {
   return path;
 }
 
-/** largest |a - b| over the vocabulary, and whether both pick the same top token */
+/**
+ * largest |a - b| over the vocabulary, whether both pick the same top token, and how far apart the
+ * two picks are in the engine's logits (a near tie may flip under rounding without anything wrong)
+ */
 function compare(llama: Float32Array, ours: Float32Array, offset: number) {
   let maxDiff = 0, maxAbs = 0, topL = 0, topO = 0;
   for (let i = 0; i < llama.length; i++) {
@@ -41,7 +44,7 @@ function compare(llama: Float32Array, ours: Float32Array, offset: number) {
     if (llama[i] > llama[topL]) topL = i;
     if (ours[offset + i] > ours[offset + topO]) topO = i;
   }
-  return { maxDiff, maxAbs, sameTop: topL === topO };
+  return { maxDiff, maxAbs, sameTop: topL === topO, topGap: ours[offset + topO] - ours[offset + topL] };
 }
 
 /** tol is absolute, or a fraction of the largest |logit| at that position when relative is set */
@@ -51,7 +54,9 @@ async function assertParity(gguf: string, ours: Float32Array, vocab: number, tok
     const c = compare(theirs[j], ours, pos * vocab);
     const bound = relative ? tol * c.maxAbs : tol;
     assert.ok(c.maxDiff <= bound, `${label}, position ${pos}: max |logit difference| ${c.maxDiff.toExponential(2)} > ${bound.toExponential(2)} (logits up to ${c.maxAbs.toFixed(2)})`);
-    assert.ok(c.sameTop, `${label}, position ${pos}: llama.cpp and the engine pick different top tokens`);
+    // a different top token is allowed only where the engine's two candidates lie within the bound
+    assert.ok(c.sameTop || c.topGap <= bound, `${label}, position ${pos}: llama.cpp and the engine pick different top tokens, ${c.topGap.toExponential(2)} apart in the engine's logits (bound ${bound.toExponential(2)})`);
+    if (!c.sameTop) console.log(`${label}, position ${pos}: a near tie flipped (${c.topGap.toExponential(2)} apart, bound ${bound.toExponential(2)})`);
   });
 }
 
@@ -75,7 +80,7 @@ test('random n_groups-2 model (norm per group): llama.cpp logits == reference lo
 
 // q8_0: llama.cpp also rounds the activations to 8 bits per 32-block, our kernels keep them f32, so
 // the two differ by that rounding alone: measured 1.4% of the logit range on the trained model
-// (0.147 at logits up to 10.65); a wrong scale or block layout is off by far more and flips the top token
+// (0.147 at logits up to 10.65); a wrong scale or block layout is off by far more than 3%
 test('mamba2-code-28m (production shape): llama.cpp f32 == reference to 1e-4; q8_0 == own i8 kernels to 3% of the logit range', async () => {
   const src = readBundleSource('models/mamba2-code-28m');
   const shape = modelShape(src.config);

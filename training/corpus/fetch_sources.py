@@ -13,7 +13,7 @@ how it was fetched, and whether the licence is permissive enough to use.
           golang-1.19-src, rust-src, the Python standard library); licence =
           usr/share/doc/NAME/copyright
 
-Usage: python3 fetch_sources.py [--src-root /tmp/corpus-src] [--jobs 6] [--extra-pins pins_added.json]
+Usage: python3 fetch_sources.py [--src-root /tmp/corpus-src] [--jobs 6] [--extra-pins more_pins.json]
 Re-running skips packages already unpacked.
 """
 import argparse
@@ -166,7 +166,7 @@ def main():
     ap.add_argument("--src-root", default="/tmp/corpus-src")
     ap.add_argument("--jobs", type=int, default=6)
     ap.add_argument("--extra-pins", default=None,
-                    help="more pins (pins.json's format) fetched as well, e.g. pins_added.json, not yet trained on")
+                    help="more pins (pins.json's format) fetched as well, for a corpus not yet trained on")
     args = ap.parse_args()
     with open(os.path.join(HERE, "pins.json")) as f:
         pins = json.load(f)

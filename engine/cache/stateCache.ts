@@ -22,8 +22,8 @@ import type { StatePrecision } from './stateCodec.ts';
 import { SPECIAL_TOKENS, type TextTokenizer } from './textTokenizer.ts';
 import { BackgroundScan, type ScanProgress } from './backgroundScan.ts';
 
-// 512 MB: about 320 fp16 states of the bundled model (1.58 MiB each, d_state 64), a checkpoint
-// every few hundred tokens even of a 43k-token file (bench/results/edit.md)
+// 512 MB: about 320 fp16 states of the bundled model (1.58 MiB each, d_state 64); bench:edit holds
+// 553 int8 checkpoints of a 43k-token file in it, one per ~80 tokens (bench/results/edit.md)
 export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
 /**
  * Parked checkpoints in int8 (per group of 64 SSM values, conv state in fp16): half of fp16's

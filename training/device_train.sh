@@ -6,7 +6,11 @@
 # TOTAL_STEPS=N: the schedule runs over N steps, not over this call's time, and the run's fp32 weights
 # and optimizer moments stay in $W/warm.pt; the same command on the still-warm machine goes on from
 # there with the same rows (one run in several calls); give the later calls RESUME=1, so that one
-# which finds the machine gone stops instead of starting the run over. MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
+# which finds the machine gone stops instead of starting the run over. When the machine was taken back
+mid-run, RESUME_CKPT=1 goes on from the last call's checkpoint instead (its small.tgz and
+model.safetensors.partNN, stashed in $W/resume by device_stash.sh or carried in .resume): the fp16
+matrices and step come back, the optimizer moments do not (train.py --resume warms up again over
+100 steps; the cosine goes on where it was). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
 source training/device_common.sh
 CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-100}   # evaluation, HF check and packing after training
@@ -23,6 +27,14 @@ if [ -n "${RESUME:-}" ] && [ -z "$WARM" ]; then
   # RESUME=1 on a later call of a chained run: the machine went back, so starting over would waste the call
   echo "call1: RESUME=1 but $W/warm.pt or $W/data is gone (the machine was not warm): stopping" | log; exit 1
 fi
+RESUME_ARG=""
+if [ -n "${RESUME_CKPT:-}" ] && [ -z "$WARM" ]; then
+  mkdir -p $W/resume && { [ -d ../.resume ] && cp ../.resume/* $W/resume/; true; }
+  python3 -c "from checkpoint_io import join_parts; join_parts('$W/resume', 'model.safetensors', '$W/resume/model.safetensors')" 2>&1 | log || exit 1
+  tar -C $W/resume -xzf $W/resume/small.tgz || exit 1
+  echo "call1: going on from the checkpoint in $W/resume: $(cat $W/resume/train_state.json)" | log
+  RESUME_ARG="--resume $W/resume"
+fi
 if [ -n "${TOTAL_STEPS:-}" ] && [ -n "$WARM" ]; then
   echo "call1: going on from $W/warm.pt with the rows in $W/data" | log
   SCHEDULE="--total-steps $TOTAL_STEPS --warm-state $W/warm.pt"
@@ -34,7 +46,7 @@ fi
 DEADLINE=$((START + CALL_S - EVAL_S - 25))  # 25 s to save and pack the checkpoint
 echo "call1: $((DEADLINE - $(date +%s)))s left for compiling and training" | log
 python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv ${SCHEDULE:---deadline-unix $DEADLINE} \
-  ${LR:+--lr $LR} ${MAMBA_SHAPE:+--mamba-shape "$MAMBA_SHAPE"} --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
+  ${LR:+--lr $LR} $RESUME_ARG ${MAMBA_SHAPE:+--mamba-shape "$MAMBA_SHAPE"} --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
 cp $W/tokenizer.json $W/mamba/ && cp $W/data/train_meta.json $W/mamba/
 tar -C $W/mamba -czf $OUT/small.tgz tokenizer.json config.json train_state.json train_meta.json
 python3 -c "from checkpoint_io import split_file; split_file('$W/mamba/model.safetensors', '$OUT', 'model.safetensors')"

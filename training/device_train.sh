@@ -7,10 +7,10 @@
 # and optimizer moments stay in $W/warm.pt; the same command on the still-warm machine goes on from
 # there with the same rows (one run in several calls); give the later calls RESUME=1, so that one
 # which finds the machine gone stops instead of starting the run over. When the machine was taken back
-mid-run, RESUME_CKPT=1 goes on from the last call's checkpoint instead (its small.tgz and
-model.safetensors.partNN, stashed in $W/resume by device_stash.sh or carried in .resume): the fp16
-matrices and step come back, the optimizer moments do not (train.py --resume warms up again over
-100 steps; the cosine goes on where it was). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
+# mid-run, RESUME_CKPT=1 goes on from the last call's checkpoint instead (its small.tgz and
+# model.safetensors.partNN, stashed in $W/resume by device_stash.sh or carried in .resume): the fp16
+# matrices and step come back, the optimizer moments do not (train.py --resume warms up again over
+# 100 steps; the cosine goes on where it was). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
 source training/device_common.sh
 CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-100}   # evaluation, HF check and packing after training

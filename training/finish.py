@@ -2,10 +2,14 @@
 
     python3 training/finish.py --call1 DIR --call2 DIR --name mamba2-code-28m [--weights i8]
     python3 training/finish.py --call1 DIR --baselines-from models/mamba2-code-28m/eval.json
+    python3 training/finish.py --earlier-calls DIR DIR --call1 DIR --run NAME --baselines-from ...
 
 DIR are the folders the device tool copied $OUT into. --baselines-from takes the baselines' rows
 (and the replaced bundle's, from its int8 row) out of an earlier eval.json measured on the same
-held-out samples, so a new Mamba-2 run needs no device time for baselines that did not change. Writes .device-out/final/ (config.json,
+held-out samples, so a new Mamba-2 run needs no device time for baselines that did not change. A run
+chained over several calls gives the calls before the last as --earlier-calls (their mamba.csv rows
+go in front of the last call's, their logs with it); --run NAME keeps its logs as device_NAME.log and
+its per-sample outputs as raw/raw_NAME_*.json.xz, beside the earlier runs' instead of over them. Writes .device-out/final/ (config.json,
 model.safetensors, tokenizer.json: the Hugging Face checkpoint), training/runs/*.csv,
 models/NAME/ (the bundle from training/export/export_bundle.py, eval.json, README.md, plots).
 """
@@ -27,6 +31,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--call1", required=True)
     ap.add_argument("--call2", default=None)
+    ap.add_argument("--earlier-calls", nargs="*", default=[], help="a chained run's calls before --call1, in order")
+    ap.add_argument("--run", default=None, help="the run's name: device_NAME.log, raw/raw_NAME_*.json.xz")
     ap.add_argument("--name", default="mamba2-code-28m")
     ap.add_argument("--weights", default="i8")
     ap.add_argument("--skip-export", action="store_true")
@@ -54,16 +60,16 @@ def main():
 
     runs = args.runs
     os.makedirs(runs, exist_ok=True)
-    shutil.copy(os.path.join(args.call1, "mamba.csv"), runs)
+    join_curves([os.path.join(d, "mamba.csv") for d in [*args.earlier_calls, args.call1]], os.path.join(runs, "mamba.csv"))
     raws = [r for r in [os.path.join(args.call1, "raw_mamba.json.xz")] if os.path.exists(r)]  # or call 2 evaluated it
+    if not raws:
+        raise SystemExit(f"finish: no raw_mamba.json.xz in {args.call1}: give the call that evaluated the model as --call1")
     training = {"mamba2": json.load(open(os.path.join(final, "train_state.json")))}
     if args.call2:
         shutil.copy(os.path.join(args.call2, "transformer.csv"), runs)
         raws += sorted(glob.glob(os.path.join(args.call2, "raw_*.json.xz")))
         training["transformer"] = json.load(open(os.path.join(args.call2, "transformer_state.json")))
-    for d in (args.call1, args.call2):
-        if d and os.path.exists(os.path.join(d, "log.txt")):
-            shutil.copy(os.path.join(d, "log.txt"), os.path.join(runs, f"device_{'call1' if d == args.call1 else 'call2'}.log"))
+    keep_logs(args.earlier_calls, args.call1, args.call2, runs, args.run)
 
     cfg = json.load(open(os.path.join(final, "config.json")))
     # Mamba2Shape's fields and state size (model.py needs torch, which the CPU machine lacks)
@@ -110,7 +116,7 @@ def main():
     subprocess.run(cmd, check=True)
     if earlier:
         carry_baselines(os.path.join(out, "eval.json"), earlier, args.baselines_from)
-    keep_raws(raws, os.path.join(runs, "raw"))
+    keep_raws(raws, os.path.join(runs, "raw"), args.run)
     subprocess.run([sys.executable, os.path.join(HERE, "model_card.py"), "--model-dir", out, "--runs", runs,
                     "--corpus", args.corpus], check=True)
 
@@ -138,11 +144,34 @@ def carry_baselines(eval_path, earlier, source):
         json.dump(ev, f, indent=1)
 
 
-def keep_raws(raws, folder):
+def join_curves(csvs, out):
+    """One training curve from a chained run's calls, in order, with the header once."""
+    with open(out, "w") as g:
+        for i, path in enumerate(csvs):
+            with open(path) as f:
+                lines = f.readlines()
+            g.writelines(lines if i == 0 else lines[1:])
+
+
+def keep_logs(earlier, call1, call2, runs, run):
+    """The calls' device logs: one device_RUN.log for a named run, else device_call1.log / device_call2.log."""
+    calls = [d for d in [*earlier, call1, call2] if d and os.path.exists(os.path.join(d, "log.txt"))]
+    if run:
+        with open(os.path.join(runs, f"device_{run}.log"), "w") as g:
+            for d in calls:
+                g.write(f"=== {d}\n" + open(os.path.join(d, "log.txt")).read())
+        return
+    for d, name in ((call1, "call1"), (call2, "call2")):
+        if d in calls:
+            shutil.copy(os.path.join(d, "log.txt"), os.path.join(runs, f"device_{name}.log"))
+
+
+def keep_raws(raws, folder, run=None):
     """Each model's per-sample outputs, committed, so a later run can score against them without re-running it."""
     os.makedirs(folder, exist_ok=True)
     for r in raws:
-        shutil.copy(r, folder)
+        name = os.path.basename(r)
+        shutil.copy(r, os.path.join(folder, name.replace("raw_", f"raw_{run}_", 1) if run else name))
 
 
 if __name__ == "__main__":

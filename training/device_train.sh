@@ -11,6 +11,8 @@
 # model.safetensors.partNN, stashed in $W/resume by device_stash.sh or carried in .resume): the fp16
 # matrices and step come back, the optimizer moments do not (train.py --resume warms up again over
 # 100 steps; the cosine goes on where it was). MAMBA_SHAPE='{"state_size":128}': Mamba2Shape fields.
+# torch.compile's cache artifacts go back in small.tgz (when under 8 MB) and are loaded again from a
+# resumed checkpoint or a carried .compile-cache/compile_cache.bin, so a fresh machine compiles less.
 source training/device_common.sh
 CALL_S=${CALL_S:-580}   # the device tool stops a call at 600 s
 EVAL_S=${EVAL_S:-100}   # evaluation, HF check and packing after training
@@ -43,12 +45,19 @@ else
   python3 data.py --corpus $TRAIN --tokenizer $W/tokenizer.json --out $W/data --target-tokens ${TARGET_TOKENS:-190e6} 2>&1 | log || exit 1
   SCHEDULE="${TOTAL_STEPS:+--total-steps $TOTAL_STEPS --warm-state $W/warm.pt}"
 fi
+# torch.compile's cache: left by an earlier call here, carried in .compile-cache/, or in a resumed checkpoint's small.tgz
+CACHE=$W/compile_cache.bin
+for c in ../.compile-cache/compile_cache.bin $W/resume/compile_cache.bin; do
+  [ -f $CACHE ] || { [ -f $c ] && cp $c $CACHE; }
+done
 DEADLINE=$((START + CALL_S - EVAL_S - 25))  # 25 s to save and pack the checkpoint
 echo "call1: $((DEADLINE - $(date +%s)))s left for compiling and training" | log
 python3 train.py --model mamba --data $W/data --out $W/mamba --log $OUT/mamba.csv ${SCHEDULE:---deadline-unix $DEADLINE} \
-  ${LR:+--lr $LR} $RESUME_ARG ${MAMBA_SHAPE:+--mamba-shape "$MAMBA_SHAPE"} --call-s $((DEADLINE - $(date +%s) + 10)) 2>&1 | log
+  ${LR:+--lr $LR} $RESUME_ARG ${MAMBA_SHAPE:+--mamba-shape "$MAMBA_SHAPE"} --call-s $((DEADLINE - $(date +%s) + 10)) --compile-cache $CACHE 2>&1 | log
 cp $W/tokenizer.json $W/mamba/ && cp $W/data/train_meta.json $W/mamba/
-tar -C $W/mamba -czf $OUT/small.tgz tokenizer.json config.json train_state.json train_meta.json
+SMALL="tokenizer.json config.json train_state.json train_meta.json"
+if [ -f $CACHE ] && [ $(stat -c %s $CACHE) -lt 8000000 ]; then cp $CACHE $W/mamba/ && SMALL="$SMALL compile_cache.bin"; fi
+tar -C $W/mamba -czf $OUT/small.tgz $SMALL
 python3 -c "from checkpoint_io import split_file; split_file('$W/mamba/model.safetensors', '$OUT', 'model.safetensors')"
 UNFINISHED=""
 if [ -n "${TOTAL_STEPS:-}" ] && [ "$(python3 -c "import json; print(json.load(open('$W/mamba/train_state.json'))['step'])")" -lt "$TOTAL_STEPS" ]; then

@@ -66,6 +66,31 @@ def param_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": other, "weight_decay": 0.0}]
 
 
+def load_compile_cache(path):
+    """A cache that fails to load costs only the compile it would have saved, so it never stops the run."""
+    if not path or not os.path.exists(path):
+        return
+    try:
+        with open(path, "rb") as f:
+            torch.compiler.load_cache_artifacts(f.read())
+        print(f"train: loaded the compile cache {path} ({os.path.getsize(path) / 2**20:.1f} MiB)", flush=True)
+    except Exception as e:  # another torch or GPU: compile as usual
+        print(f"train: compile cache {path} not loaded: {e}", flush=True)
+
+
+def save_compile_cache(path):
+    if not path:
+        return
+    try:
+        got = torch.compiler.save_cache_artifacts()
+        if got:
+            with open(path, "wb") as f:
+                f.write(got[0])
+            print(f"train: compile cache saved to {path} ({len(got[0]) / 2**20:.1f} MiB)", flush=True)
+    except Exception as e:
+        print(f"train: compile cache not saved: {e}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", choices=["mamba", "transformer"], default="mamba")
@@ -92,6 +117,9 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="a tiny shape for a CPU smoke test")
     ap.add_argument("--mamba-shape", default="", help='Mamba2Shape fields as JSON, e.g. \'{"state_size": 128}\'')
+    ap.add_argument("--compile-cache", default="",
+                    help="a file of torch.compile's cache artifacts: loaded when it exists, so a fresh machine "
+                         "skips most of compiling (60-100 s for these models), and written after training")
     ap.add_argument("--warm-state", default=None,
                     help="a local file: loaded (weights in fp32, optimizer moments, state) when it exists, "
                          "written at the end; for chained calls on one warm machine")
@@ -135,6 +163,8 @@ def main():
             logits = model(x)
         return F.cross_entropy(logits.float().view(-1, logits.shape[-1]), y.reshape(-1))
 
+    if not args.no_compile:
+        load_compile_cache(args.compile_cache)
     loss_fn = loss_of if args.no_compile else torch.compile(loss_of)
     print(f"train: {args.model} {n_params / 1e6:.2f}M params, {meta['rows']} rows of {meta['seq_len']}, "
           f"device {dev}, resume step {state['step']}", flush=True)
@@ -213,6 +243,8 @@ def main():
     state["calls"] = state.get("calls", 0) + 1
     state.update({"compile_s": compile_s, "params": n_params, "model": args.model, "micro": args.micro, "lr": args.lr,
                   "tokens_per_s": state["tokens"] / max(state["train_seconds"], 1e-9)})
+    if not args.no_compile:
+        save_compile_cache(args.compile_cache)
     save_checkpoint(model, args.out, state, config)
     if args.warm_state:
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "state": state}, args.warm_state)

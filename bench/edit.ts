@@ -7,6 +7,7 @@
  *                      [-- --file PATH] [-- --runs 20] [-- --jump-runs N] [-- --threads 2] [-- --budget-mb 512]
  *                      [-- --skeleton-share 0.75] [-- --precision i8|f16|f32 (default: the engine's, i8)] [-- --suffix-tokens N (default 0: prefix only)] [-- --copy off|on (default off)] [-- --think-ms 200] [-- --dwell-ms 500]
  *                      [-- --verbose] [-- --lines N (first N lines only, for a quick check)] [-- --skip-full]
+ *                      [-- --scan-quiet-ms MS (the scan's wait for a pause in typing; 0 = none)]
  *
  * Scenarios, after the warm-up scan of the whole file:
  *   append       type one character at the end of a line near the cursor, then a single-line
@@ -67,6 +68,8 @@ const dwellMs = Number(flag('--dwell-ms', '500'));
 const seed = Number(flag('--seed', '1'));
 const skeletonShare = args.includes('--skeleton-share') ? Number(flag('--skeleton-share', '')) : undefined;
 const verbose = args.includes('--verbose');
+// --scan-quiet-ms 0: the scan runs between keystrokes, as before it waited for a pause in typing
+const scanQuietMs = args.includes('--scan-quiet-ms') ? Number(flag('--scan-quiet-ms', '')) : undefined;
 
 /** real source files of about 4,000 lines that a machine of this kind has */
 const DEFAULT_FILES = ['/usr/lib/python3.11/turtle.py', 'node_modules/markdown-it/dist/index.cjs.js', 'node_modules/lodash/core.js'];
@@ -130,7 +133,7 @@ async function main() {
   // as the engine does: chunked-SSD prefills come in whole chunks, the kernels' in blocks of 16
   // tokens (the granule bounds a background call, which a completion may have to wait for)
   const granule = backendKind === 'kernel' || backendKind === 'reference' ? 16 : bundle.config.chunk_size;
-  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule, skeletonShare });
+  const cache = new StateCache({ backend, tokenizer, shape, budgetBytes: budgetMb * 1024 * 1024, precision, prefillGranule: granule, skeletonShare, scanQuietMs });
   const docId = 'file://' + file;
   const r = seededRandom(seed);
 

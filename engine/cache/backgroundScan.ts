@@ -1,7 +1,8 @@
 /**
  * The background scan: lays checkpoints through opened documents and re-densifies around the
  * cursor, one small prefill chunk at a time on the lane's background priority, so a completion
- * request waits at most one chunk. Work order: the most recently used document first; in it,
+ * request waits at most one chunk; all but the cursor line's anchor wait for a pause in typing, so
+ * while the user types it waits for none. Work order: the most recently used document first; in it,
  * missing grid points near its hot positions first, then the scan onward from where it stopped.
  * Chunk size adapts to about targetChunkMs per call.
  */
@@ -19,6 +20,8 @@ export interface ScanProgress {
 export interface ScanOptions {
   chunkTokens: number;
   targetChunkMs: number;
+  /** densify and scan jobs wait until the cache has been quiet this long (anchor jobs do not) */
+  quietMs: number;
   granule: number;
   onProgress?: (p: ScanProgress) => void;
   onError?: (e: Error) => void;
@@ -37,12 +40,15 @@ export class BackgroundScan {
   private stopped = false;
   private chunk: number;
   private idleWaiters: (() => void)[] = [];
+  /** ends the wait for a quiet moment early (new work may be an anchor, which does not wait) */
+  private endPause?: () => void;
 
   constructor(private readonly cache: StateCache, private readonly o: ScanOptions) {
     this.chunk = o.chunkTokens;
   }
 
   wake(): void {
+    this.endPause?.();
     if (this.running || this.stopped) return;
     this.running = true;
     // start on a later turn: the caller (open, edit) returns first
@@ -60,6 +66,7 @@ export class BackgroundScan {
 
   stop(): void {
     this.stopped = true;
+    this.endPause?.();
   }
 
   whenIdle(): Promise<void> {
@@ -75,6 +82,11 @@ export class BackgroundScan {
         this.preempted = false;
         const job = this.nextJob();
         if (!job) break;
+        const wait = job.kind === 'anchor' ? 0 : this.o.quietMs - this.cache.quietForMs;
+        if (wait > 0) {
+          await this.pause(wait);
+          continue;
+        }
         try {
           await this.advance(job);
         } catch (e) {
@@ -91,6 +103,19 @@ export class BackgroundScan {
       this.idleWaiters = [];
       w.forEach((r) => r());
     }
+  }
+
+  /** waits ms, or less when woken; the backend stays free meanwhile */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.endPause = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.endPause = done;
+    });
   }
 
   private nextJob(): Job | undefined {

@@ -28,6 +28,8 @@ export class ComputeLane {
   pendingUser = 0;
   /** requests in progress: between their calls no background job may start */
   private holds = 0;
+  /** performance.now() when the last completion job or held request ended (the background scan's quiet period counts from it) */
+  lastForegroundAt = -Infinity;
 
   /**
    * Marks a foreground request (several backend calls in a row) as in progress, so background
@@ -40,6 +42,7 @@ export class ComputeLane {
       if (released) return;
       released = true;
       this.holds--;
+      this.lastForegroundAt = performance.now();
       this.pump();
     };
   }
@@ -65,7 +68,10 @@ export class ComputeLane {
           } catch (e) {
             reject(e);
           } finally {
-            if (priority === 'foreground') this.pendingForeground--;
+            if (priority === 'foreground') {
+              this.pendingForeground--;
+              this.lastForegroundAt = performance.now();
+            }
             else if (priority === 'user') this.pendingUser--;
           }
         },

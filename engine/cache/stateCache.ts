@@ -33,6 +33,12 @@ export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
  */
 export const DEFAULT_PRECISION: StatePrecision = 'i8';
 export const SKELETON_SHARE = 0.75;
+/**
+ * A typist's keystrokes come 100-300 ms apart, each followed by a completion request; a scan block
+ * running when one arrives delays it by up to one block (about 14 ms here), so the long scan work
+ * waits for a pause longer than that.
+ */
+export const SCAN_QUIET_MS = 350;
 /** earlier cursor states kept besides the live one */
 const LIVE_TRAIL = 4;
 
@@ -60,6 +66,13 @@ export interface StateCacheOptions {
   /** background calls are whole multiples of this many tokens (the prefill graph's chunk length) */
   prefillGranule?: number;
   targetChunkMs?: number;
+  /**
+   * the scan's long work (re-laying checkpoints through the rest of a file after an edit, and
+   * around the cursor) waits until no edit, cursor move or completion has come for this long
+   * (default SCAN_QUIET_MS): a typist's next keystroke then finds the backend free instead of
+   * waiting for a scan block. The state at the cursor's line start goes on at once.
+   */
+  scanQuietMs?: number;
   onProgress?: (p: ScanProgress) => void;
   /** the background scan stopped on an error (it resumes on the next open, edit or cursor move) */
   onScanError?: (e: Error) => void;
@@ -168,6 +181,8 @@ export class StateCache {
   private readonly opening = new Map<string, number>();
   private lead?: Promise<{ state: RecurrentState; logits: Float32Array }>;
   private readonly scan?: BackgroundScan;
+  /** performance.now() of the last edit or cursor move */
+  private lastUserAt = -Infinity;
 
   constructor(readonly opts: StateCacheOptions) {
     this.store = new CheckpointStore(opts.budgetBytes ?? DEFAULT_BUDGET_BYTES, opts.precision ?? DEFAULT_PRECISION);
@@ -184,6 +199,7 @@ export class StateCache {
       this.scan = new BackgroundScan(this, {
         chunkTokens: opts.warmupChunkTokens ?? 64,
         targetChunkMs: opts.targetChunkMs ?? 250,
+        quietMs: opts.scanQuietMs ?? SCAN_QUIET_MS,
         granule: opts.prefillGranule ?? 16,
         onProgress: opts.onProgress,
         onError: opts.onScanError,
@@ -294,6 +310,7 @@ export class StateCache {
     }
     const rec = this.store.touch(id);
     rec.length = doc.tokens.length;
+    this.lastUserAt = performance.now();
     this.scan?.wake();
     return { firstChanged: firstChanged === Infinity ? doc.tokens.length : firstChanged, retokenized, invalidated, restored };
   }
@@ -341,6 +358,7 @@ export class StateCache {
     const doc = this.docs.get(id);
     if (!doc) return;
     this.addHot(doc, doc.tokens.tokenAfter(offset));
+    this.lastUserAt = performance.now();
     const anchor = doc.anchor;
     this.setAnchor(doc, offset);
     this.store.touch(id);
@@ -531,6 +549,11 @@ export class StateCache {
         return { id: d.id, tokens: d.tokens.length, checkpoints: rec?.positions.length ?? 0, bytes: rec?.bytes ?? 0, scanned: d.scanned };
       }),
     };
+  }
+
+  /** ms since the last edit, cursor move or completion */
+  get quietForMs(): number {
+    return performance.now() - Math.max(this.lastUserAt, this.lane.lastForegroundAt);
   }
 
   /** resolves when the background scan has nothing left to do (tests, benchmarks) */

@@ -56,33 +56,32 @@ async function typeAt(cache: StateCache, cursor: number, n: number, gapMs: numbe
   }
 }
 
-test('keystrokes closer together than the quiet period run no scan block between them; the re-scan follows the pause', async () => {
+/** opens the file, settles the cursor mid-file, then types 8 characters 40 ms apart; counts the scan's calls meanwhile */
+async function typeWithQuiet(scanQuietMs: number) {
   const { backend, scanCalls } = countingBackend();
-  const cache = new StateCache({ backend, tokenizer: tok, shape, placement, precision: 'f32', scanQuietMs: 300 });
+  const cache = new StateCache({ backend, tokenizer: tok, shape, placement, precision: 'f32', scanQuietMs });
   cache.open('a', TEXT);
   await cache.whenIdle();
   const cursor = await cursorMidFile(cache);
   const before = scanCalls();
   await typeAt(cache, cursor, 8, 40);
-  const typingCalls = scanCalls() - before;
+  return { cache, typingCalls: scanCalls() - before, callsSince: () => scanCalls() - before };
+}
+
+test('keystrokes closer together than the quiet period run no scan block between them; the re-scan follows the pause', async () => {
+  const { cache, typingCalls, callsSince } = await typeWithQuiet(300);
   assert.equal(typingCalls, 0, `${typingCalls} scan calls while typing`);
   const doc = cache.document('a')!;
   assert.ok(doc.scanned < doc.tokens.length, 'the edits left the rest of the file to re-scan');
   await cache.whenIdle();
-  assert.ok(scanCalls() - before > typingCalls, 'the re-scan ran after the pause');
+  assert.ok(callsSince() > typingCalls, 'the re-scan ran after the pause');
   assert.equal(doc.scanned, doc.tokens.length, 'and reached the end of the file');
   cache.dispose();
 });
 
 test('with no quiet period the same typing lets scan blocks run between keystrokes (what the pause removes)', async () => {
-  const { backend, scanCalls } = countingBackend();
-  const cache = new StateCache({ backend, tokenizer: tok, shape, placement, precision: 'f32', scanQuietMs: 0 });
-  cache.open('a', TEXT);
-  await cache.whenIdle();
-  const cursor = await cursorMidFile(cache);
-  const before = scanCalls();
-  await typeAt(cache, cursor, 8, 40);
-  assert.ok(scanCalls() - before >= 4, `${scanCalls() - before} scan calls while typing`);
+  const { cache, typingCalls } = await typeWithQuiet(0);
+  assert.ok(typingCalls >= 4, `${typingCalls} scan calls while typing`);
   cache.dispose();
 });
 

@@ -1,8 +1,8 @@
 /**
  * The background scan: lays checkpoints through opened documents and re-densifies around the
  * cursor, one small prefill chunk at a time on the lane's background priority, so a completion
- * request waits at most one chunk; all but the cursor line's anchor wait for a pause in typing, so
- * while the user types it waits for none. Work order: the most recently used document first; in it,
+ * request waits at most one chunk; with quietMs set, all but the cursor line's anchor wait for a
+ * pause in typing, so while the user types it waits for none. Work order: the most recently used document first; in it,
  * missing grid points near its hot positions first, then the scan onward from where it stopped.
  * Chunk size adapts to about targetChunkMs per call.
  */

@@ -1,5 +1,6 @@
 /**
- * While the user types, the background scan leaves the backend free: each keystroke's completion
+ * With scanQuietMs set (an option, off by default: SCAN_QUIET_MS), while the user types the
+ * background scan leaves the backend free: each keystroke's completion
  * would otherwise wait for the scan block in flight. The re-scan of the file after the typing
  * waits for a pause; the state at the cursor line's start does not.
  */
